@@ -1,0 +1,450 @@
+import { CronExpressionParser } from 'cron-parser';
+
+/**
+ * Every setting the app reads, in one table. The loader, the README's configuration table, the
+ * infra tests (every required setting is provisioned, nothing unknown is) and the local host all
+ * read this list, so it cannot drift from what the code uses.
+ */
+export interface SettingSpec {
+  name: string;
+  description: string;
+  /** Value used when the setting is absent. Absent and no default: required (unless `optional`). */
+  default?: string;
+  example: string;
+  /** What a valid value looks like, quoted in error messages. */
+  expects: string;
+  optional?: boolean;
+  /** Only meaningful on a developer machine (local secrets, Azurite); never provisioned in Azure. */
+  localOnly?: boolean;
+  /** Must be kept out of logs; never printed. */
+  secret?: boolean;
+  validate: (raw: string) => string | undefined;
+}
+
+/** Settings the Functions host itself reads. The app never does; infra provisions them. */
+export const HOST_SETTINGS = [
+  'AzureWebJobsStorage',
+  'AzureWebJobsStorage__accountName',
+  'AzureWebJobsStorage__blobServiceUri',
+  'AzureWebJobsStorage__queueServiceUri',
+  'AzureWebJobsStorage__tableServiceUri',
+  'AzureWebJobsStorage__credential',
+  'AzureWebJobsStorage__clientId',
+  'FUNCTIONS_WORKER_RUNTIME',
+  'FUNCTIONS_EXTENSION_VERSION',
+  'APPLICATIONINSIGHTS_CONNECTION_STRING',
+  'APPLICATIONINSIGHTS_AUTHENTICATION_STRING',
+] as const;
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+
+export function isLoopbackHost(hostname: string): boolean {
+  return LOOPBACK_HOSTS.has(hostname) || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+}
+
+function endpoint(raw: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return 'is not a URL';
+  }
+  if (url.protocol === 'https:') return undefined;
+  if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) return undefined;
+  if (url.protocol === 'http:') return 'uses http:// for a host that is not loopback';
+  return `has protocol ${url.protocol}`;
+}
+
+const guid = (raw: string) => (GUID.test(raw) ? undefined : 'is not a GUID');
+const nonEmpty = (raw: string) => (raw.trim() === '' ? 'is empty' : undefined);
+const secretName = (raw: string) =>
+  /^[0-9a-zA-Z-]{1,127}$/.test(raw) ? undefined : 'is not a Key Vault secret name (1-127 of 0-9 a-z A-Z -)';
+const positiveInt =
+  (max: number) =>
+  (raw: string): string | undefined =>
+    /^\d+$/.test(raw) && Number(raw) >= 1 && Number(raw) <= max
+      ? undefined
+      : `is not a whole number 1-${max}`;
+
+export function ncrontab(raw: string): string | undefined {
+  if (raw.trim().split(/\s+/).length !== 6) return 'is not a six-field NCRONTAB expression';
+  try {
+    CronExpressionParser.parse(raw, { tz: 'UTC' });
+    return undefined;
+  } catch {
+    return 'is not a valid NCRONTAB expression';
+  }
+}
+
+function tableNamePrefix(raw: string): string | undefined {
+  return /^[A-Za-z][A-Za-z0-9]{0,39}$/.test(raw)
+    ? undefined
+    : 'is not 1-40 letters and digits starting with a letter';
+}
+
+export const SETTINGS: readonly SettingSpec[] = [
+  {
+    name: 'PARTNER_CENTER_BASE_URL',
+    description: 'Partner Center REST API base URL (other clouds, or the local sandbox).',
+    default: 'https://api.partnercenter.microsoft.com',
+    example: 'http://127.0.0.1:7072',
+    expects: 'an https:// URL (http:// only for loopback hosts)',
+    validate: endpoint,
+  },
+  {
+    name: 'PARTNER_CENTER_AUTHORITY_HOST',
+    description: 'Entra ID authority host used for the refresh-token grant.',
+    default: 'https://login.microsoftonline.com',
+    example: 'http://127.0.0.1:7072',
+    expects: 'an https:// URL (http:// only for loopback hosts)',
+    validate: endpoint,
+  },
+  {
+    name: 'PARTNER_CENTER_TENANT_ID',
+    description: "The partner's own Entra tenant id.",
+    example: '8f3b6a2e-1c4d-4e5f-9a0b-1c2d3e4f5a6b',
+    expects: 'a GUID',
+    validate: guid,
+  },
+  {
+    name: 'PARTNER_CENTER_CLIENT_ID',
+    description: 'Application (client) id of the Partner Center app registration.',
+    example: '0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e',
+    expects: 'a GUID',
+    validate: guid,
+  },
+  {
+    name: 'PARTNER_CENTER_SCOPE',
+    description: 'OAuth scope requested on the refresh-token grant.',
+    default: 'https://api.partnercenter.microsoft.com/user_impersonation offline_access',
+    example: 'https://api.partnercenter.microsoft.com/user_impersonation offline_access',
+    expects: 'a space-separated list of scopes',
+    validate: nonEmpty,
+  },
+  {
+    name: 'PARTNER_CENTER_REQUESTS_PER_MINUTE',
+    description: 'Client-side rate limit for Partner Center calls (all calls of one process).',
+    default: '300',
+    example: '300',
+    expects: 'a whole number 1-100000',
+    validate: positiveInt(100000),
+  },
+  {
+    name: 'PARTNER_CENTER_MAX_CONCURRENCY',
+    description: 'Most Partner Center requests in flight at once.',
+    default: '4',
+    example: '4',
+    expects: 'a whole number 1-64',
+    validate: positiveInt(64),
+  },
+  {
+    name: 'PARTNER_CENTER_TIMEOUT_SECONDS',
+    description: 'Timeout of one Partner Center request.',
+    default: '60',
+    example: '60',
+    expects: 'a whole number 1-600',
+    validate: positiveInt(600),
+  },
+  {
+    name: 'PARTNER_CENTER_MAX_RETRIES',
+    description: 'Retries of one request after 429, 5xx or a network error.',
+    default: '5',
+    example: '5',
+    expects: 'a whole number 1-20',
+    validate: positiveInt(20),
+  },
+  {
+    name: 'KEY_VAULT_URI',
+    description: 'Key Vault holding the Partner Center secrets. Unset: secrets come from local settings.',
+    optional: true,
+    example: 'https://kv-usage-prod.vault.azure.net/',
+    expects: 'an https:// URL (http:// only for loopback hosts)',
+    validate: endpoint,
+  },
+  {
+    name: 'PARTNER_CENTER_CLIENT_SECRET_NAME',
+    description: 'Name of the secret holding the app registration client secret.',
+    default: 'partner-center-client-secret',
+    example: 'partner-center-client-secret',
+    expects: 'a Key Vault secret name',
+    validate: secretName,
+  },
+  {
+    name: 'PARTNER_CENTER_REFRESH_TOKEN_NAME',
+    description: 'Name of the secret holding the rotating refresh token.',
+    default: 'partner-center-refresh-token',
+    example: 'partner-center-refresh-token',
+    expects: 'a Key Vault secret name',
+    validate: secretName,
+  },
+  {
+    name: 'PARTNER_CENTER_CLIENT_SECRET',
+    description: 'Local development only, when KEY_VAULT_URI is unset: the client secret.',
+    optional: true,
+    localOnly: true,
+    secret: true,
+    example: 'sandbox-client-secret',
+    expects: 'a non-empty string',
+    validate: nonEmpty,
+  },
+  {
+    name: 'PARTNER_CENTER_REFRESH_TOKEN',
+    description: 'Local development only, when KEY_VAULT_URI is unset: the initial refresh token.',
+    optional: true,
+    localOnly: true,
+    secret: true,
+    example: 'sandbox-refresh-token',
+    expects: 'a non-empty string',
+    validate: nonEmpty,
+  },
+  {
+    name: 'SECRET_CACHE_SECONDS',
+    description: 'How long secret values read from the secret store are cached.',
+    default: '300',
+    example: '300',
+    expects: 'a whole number 1-86400',
+    validate: positiveInt(86400),
+  },
+  {
+    name: 'STORAGE_CONNECTION_STRING',
+    description: 'Usage tables by connection string (Azurite, local). Set this or STORAGE_TABLE_ENDPOINT.',
+    optional: true,
+    localOnly: true,
+    secret: true,
+    example: 'UseDevelopmentStorage=true',
+    expects: 'a storage connection string',
+    validate: nonEmpty,
+  },
+  {
+    name: 'STORAGE_TABLE_ENDPOINT',
+    description: 'Usage tables by managed identity (Azure). Set this or STORAGE_CONNECTION_STRING.',
+    optional: true,
+    example: 'https://stusageprod.table.core.windows.net',
+    expects: 'an https:// URL (http:// only for loopback hosts)',
+    validate: endpoint,
+  },
+  {
+    name: 'AZURE_CLIENT_ID',
+    description: 'Client id of the user-assigned managed identity used for storage and Key Vault.',
+    optional: true,
+    example: '5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d',
+    expects: 'a GUID',
+    validate: guid,
+  },
+  {
+    name: 'TABLE_NAME_PREFIX',
+    description: "Prefix of the app's table names (lets several deployments or tests share an account).",
+    default: 'usage',
+    example: 'usage',
+    expects: '1-40 letters and digits starting with a letter',
+    validate: tableNamePrefix,
+  },
+  {
+    name: 'SNAPSHOT_SCHEDULE',
+    description: 'When a new snapshot run starts (six-field NCRONTAB, UTC).',
+    default: '0 0 */6 * * *',
+    example: '0 0 */6 * * *',
+    expects: 'a six-field NCRONTAB expression',
+    validate: ncrontab,
+  },
+  {
+    name: 'SNAPSHOT_RESUME_SCHEDULE',
+    description: 'How often an unfinished or requested snapshot run is picked up and continued.',
+    default: '0 */5 * * * *',
+    example: '0 */5 * * * *',
+    expects: 'a six-field NCRONTAB expression',
+    validate: ncrontab,
+  },
+  {
+    name: 'SNAPSHOT_TIME_BUDGET_SECONDS',
+    description: 'Work time one invocation gives a run before checkpointing and yielding.',
+    default: '1500',
+    example: '1500',
+    expects: 'a whole number 1-86400',
+    validate: positiveInt(86400),
+  },
+  {
+    name: 'SNAPSHOT_CUSTOMER_CONCURRENCY',
+    description: 'Customers snapshotted in parallel within one run.',
+    default: '4',
+    example: '4',
+    expects: 'a whole number 1-64',
+    validate: positiveInt(64),
+  },
+  {
+    name: 'RETENTION_SCHEDULE',
+    description: 'When history older than RETENTION_DAYS is deleted (six-field NCRONTAB, UTC).',
+    default: '0 30 2 * * *',
+    example: '0 30 2 * * *',
+    expects: 'a six-field NCRONTAB expression',
+    validate: ncrontab,
+  },
+  {
+    name: 'RETENTION_DAYS',
+    description: 'Days of snapshot history kept.',
+    default: '400',
+    example: '400',
+    expects: 'a whole number 1-36500',
+    validate: positiveInt(36500),
+  },
+  {
+    name: 'STALE_AFTER_MINUTES',
+    description: 'Age after which API responses say stale: true.',
+    default: '720',
+    example: '720',
+    expects: 'a whole number 1-525600',
+    validate: positiveInt(525600),
+  },
+];
+
+export interface Settings {
+  partnerCenter: {
+    baseUrl: string;
+    authorityHost: string;
+    tenantId: string;
+    clientId: string;
+    scope: string;
+    requestsPerMinute: number;
+    maxConcurrency: number;
+    timeoutMs: number;
+    maxRetries: number;
+  };
+  secrets: {
+    keyVaultUri?: string;
+    clientSecretName: string;
+    refreshTokenName: string;
+    /** Local values, used only when keyVaultUri is unset. */
+    localClientSecret?: string;
+    localRefreshToken?: string;
+    cacheMs: number;
+  };
+  storage: (
+    { kind: 'connectionString'; connectionString: string } | { kind: 'endpoint'; tableEndpoint: string }
+  ) & { tablePrefix: string };
+  managedIdentityClientId?: string;
+  snapshot: {
+    schedule: string;
+    resumeSchedule: string;
+    timeBudgetMs: number;
+    customerConcurrency: number;
+  };
+  retention: { schedule: string; days: number };
+  api: { staleAfterMs: number };
+}
+
+export interface SettingProblem {
+  name: string;
+  problem: string;
+  expects: string;
+}
+
+/** Thrown at startup with every problem at once, so an operator fixes them in one pass. */
+export class ConfigurationError extends Error {
+  readonly code = 'ConfigurationError';
+  constructor(readonly problems: readonly SettingProblem[]) {
+    super(
+      'Invalid configuration:\n' +
+        problems.map((p) => `  - ${p.name} ${p.problem}; expected ${p.expects}`).join('\n'),
+    );
+    this.name = 'ConfigurationError';
+  }
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** Reads and validates every setting from `env`. Never echoes a value, only names and expectations. */
+export function loadSettings(env: Env = process.env): Settings {
+  const problems: SettingProblem[] = [];
+  const values = new Map<string, string>();
+  for (const spec of SETTINGS) {
+    const raw = env[spec.name];
+    if (raw === undefined || raw === '') {
+      if (spec.default !== undefined) values.set(spec.name, spec.default);
+      else if (!spec.optional)
+        problems.push({ name: spec.name, problem: 'is missing', expects: spec.expects });
+      continue;
+    }
+    const problem = spec.validate(raw);
+    if (problem) problems.push({ name: spec.name, problem, expects: spec.expects });
+    else values.set(spec.name, raw);
+  }
+
+  const get = (name: string) => values.get(name);
+  const hasConn = get('STORAGE_CONNECTION_STRING') !== undefined;
+  const hasEndpoint = get('STORAGE_TABLE_ENDPOINT') !== undefined;
+  if (hasConn === hasEndpoint && !problems.some((p) => p.name.startsWith('STORAGE_'))) {
+    problems.push({
+      name: 'STORAGE_CONNECTION_STRING / STORAGE_TABLE_ENDPOINT',
+      problem: hasConn ? 'are both set' : 'are both missing',
+      expects: 'exactly one of them',
+    });
+  }
+  if (get('KEY_VAULT_URI') === undefined) {
+    for (const name of ['PARTNER_CENTER_CLIENT_SECRET', 'PARTNER_CENTER_REFRESH_TOKEN']) {
+      if (get(name) === undefined && !problems.some((p) => p.name === name)) {
+        problems.push({ name, problem: 'is missing', expects: 'a value when KEY_VAULT_URI is unset' });
+      }
+    }
+  }
+  if (problems.length > 0) throw new ConfigurationError(problems);
+
+  const str = (name: string) => values.get(name) as string;
+  const int = (name: string) => Number(values.get(name));
+  const storage: Settings['storage'] = hasConn
+    ? {
+        kind: 'connectionString',
+        connectionString: str('STORAGE_CONNECTION_STRING'),
+        tablePrefix: str('TABLE_NAME_PREFIX'),
+      }
+    : {
+        kind: 'endpoint',
+        tableEndpoint: str('STORAGE_TABLE_ENDPOINT'),
+        tablePrefix: str('TABLE_NAME_PREFIX'),
+      };
+
+  return {
+    partnerCenter: {
+      baseUrl: str('PARTNER_CENTER_BASE_URL').replace(/\/+$/, ''),
+      authorityHost: str('PARTNER_CENTER_AUTHORITY_HOST').replace(/\/+$/, ''),
+      tenantId: str('PARTNER_CENTER_TENANT_ID'),
+      clientId: str('PARTNER_CENTER_CLIENT_ID'),
+      scope: str('PARTNER_CENTER_SCOPE'),
+      requestsPerMinute: int('PARTNER_CENTER_REQUESTS_PER_MINUTE'),
+      maxConcurrency: int('PARTNER_CENTER_MAX_CONCURRENCY'),
+      timeoutMs: int('PARTNER_CENTER_TIMEOUT_SECONDS') * 1000,
+      maxRetries: int('PARTNER_CENTER_MAX_RETRIES'),
+    },
+    secrets: {
+      keyVaultUri: get('KEY_VAULT_URI'),
+      clientSecretName: str('PARTNER_CENTER_CLIENT_SECRET_NAME'),
+      refreshTokenName: str('PARTNER_CENTER_REFRESH_TOKEN_NAME'),
+      localClientSecret: get('PARTNER_CENTER_CLIENT_SECRET'),
+      localRefreshToken: get('PARTNER_CENTER_REFRESH_TOKEN'),
+      cacheMs: int('SECRET_CACHE_SECONDS') * 1000,
+    },
+    storage,
+    managedIdentityClientId: get('AZURE_CLIENT_ID'),
+    snapshot: {
+      schedule: str('SNAPSHOT_SCHEDULE'),
+      resumeSchedule: str('SNAPSHOT_RESUME_SCHEDULE'),
+      timeBudgetMs: int('SNAPSHOT_TIME_BUDGET_SECONDS') * 1000,
+      customerConcurrency: int('SNAPSHOT_CUSTOMER_CONCURRENCY'),
+    },
+    retention: { schedule: str('RETENTION_SCHEDULE'), days: int('RETENTION_DAYS') },
+    api: { staleAfterMs: int('STALE_AFTER_MINUTES') * 60_000 },
+  };
+}
+
+let cached: Settings | undefined;
+
+/** The process's settings, read once. Functions call this; tests call `loadSettings` directly. */
+export function getSettings(): Settings {
+  cached ??= loadSettings(process.env);
+  return cached;
+}
+
+/** For tests and the local host, which change the environment before the app reads it. */
+export function resetSettingsCache(): void {
+  cached = undefined;
+}

@@ -1,0 +1,29 @@
+import { app } from '@azure/functions';
+import { createHealthHandler } from '../api/health';
+import { dependencies } from '../app/dependencies';
+import { APP_VERSION } from '../app/version';
+
+let handler: ReturnType<typeof createHealthHandler> | undefined;
+
+export function healthHandler(): ReturnType<typeof createHealthHandler> {
+  if (handler) return handler;
+  const { tables, secretStore } = dependencies();
+  handler = createHealthHandler({
+    version: APP_VERSION,
+    probes: {
+      // Listing at most one table proves the endpoint answers and the identity may read tables.
+      tableStorage: async () => {
+        await tables.service.listTables().byPage({ maxPageSize: 1 }).next();
+      },
+      secretStore: () => secretStore.ping(),
+    },
+  });
+  return handler;
+}
+
+app.http('health', {
+  route: 'health',
+  methods: ['GET'],
+  authLevel: 'anonymous',
+  handler: () => healthHandler()(),
+});

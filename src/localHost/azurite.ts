@@ -1,0 +1,114 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import { freePort } from './freePort';
+
+/** Azurite's documented, public development account; it opens nothing outside a local emulator. */
+const DEV_ACCOUNT = 'devstoreaccount1';
+const DEV_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+
+export interface AzuriteTables {
+  tableEndpoint: string;
+  connectionString: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+export function azuriteConnectionString(port: number): string {
+  return (
+    `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT};AccountKey=${DEV_KEY};` +
+    `TableEndpoint=http://127.0.0.1:${port}/${DEV_ACCOUNT};`
+  );
+}
+
+/**
+ * Starts Azurite's Table service in memory on a free loopback port. Azurite accepts port 0 but
+ * then reports 0, so the port is chosen here; a lost race for it is retried.
+ */
+export async function startAzurite(
+  options: { port?: number; attempts?: number } = {},
+): Promise<AzuriteTables> {
+  const attempts = options.attempts ?? 5;
+  let lastError: unknown;
+  for (let i = 0; i < attempts; i++) {
+    const port = options.port ?? (await freePort());
+    try {
+      return await launch(port);
+    } catch (error) {
+      lastError = error;
+      if (options.port !== undefined) break;
+    }
+  }
+  throw lastError;
+}
+
+async function launch(port: number): Promise<AzuriteTables> {
+  const main = path.join(path.dirname(require.resolve('azurite/package.json')), 'dist/src/table/main.js');
+  const child = spawn(
+    process.execPath,
+    [
+      main,
+      '--inMemoryPersistence',
+      '--disableTelemetry',
+      '--skipApiVersionCheck',
+      '--tableHost',
+      '127.0.0.1',
+      '--tablePort',
+      String(port),
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  await waitForStart(child, port);
+  return {
+    tableEndpoint: `http://127.0.0.1:${port}/${DEV_ACCOUNT}`,
+    connectionString: azuriteConnectionString(port),
+    pid: child.pid as number,
+    stop: () => stopChild(child),
+  };
+}
+
+function waitForStart(child: ChildProcess, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const timer = setTimeout(
+      () => fail(new Error(`Azurite did not start on port ${port} within 20 s`)),
+      20_000,
+    );
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('successfully started')) {
+        cleanup();
+        resolve();
+      } else if (/EADDRINUSE|error/i.test(output)) {
+        fail(new Error(`Azurite failed on port ${port}: ${output.trim().split('\n').pop()}`));
+      }
+    };
+    const onExit = (code: number | null) => fail(new Error(`Azurite exited (${code}) before starting`));
+    const cleanup = () => {
+      clearTimeout(timer);
+      child.stdout?.off('data', onData);
+      child.stderr?.off('data', onData);
+      child.off('exit', onExit);
+      // Keep draining so a chatty Azurite never blocks on a full pipe.
+      child.stdout?.resume();
+      child.stderr?.resume();
+    };
+    const fail = (error: Error) => {
+      cleanup();
+      child.kill('SIGKILL');
+      reject(error);
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', onExit);
+  });
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(timer);
+}

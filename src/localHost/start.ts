@@ -1,0 +1,103 @@
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { applyLocalSettings, ensureLocalSettings, readLocalSettings } from '../config/localSettings';
+import { ConfigurationError, isLoopbackHost, loadSettings, resetSettingsCache } from '../config/settings';
+import { startAzurite, type AzuriteTables } from './azurite';
+import { installFunctionsCore, triggerOf } from './functionsCore';
+import { nextOccurrence, resolveSchedule, routePrefixFrom, startLocalHost, type LocalHost } from './host';
+import { startSandboxFor, type RunningSandbox } from './sandbox';
+
+/**
+ * `npm start`: the whole app on a developer machine without Core Tools. Starts Azurite (when the
+ * settings point at development storage) and the Partner Center sandbox (when the settings point
+ * at a loopback Partner Center), then serves the functions the app registers. Ctrl-C stops all.
+ */
+async function main(): Promise<void> {
+  const root = path.resolve(__dirname, '../..');
+  const { values: args } = parseArgs({
+    options: {
+      port: { type: 'string' },
+      'no-sandbox': { type: 'boolean', default: false },
+      'no-timers': { type: 'boolean', default: false },
+      customers: { type: 'string' },
+    },
+  });
+  const settingsFile = ensureLocalSettings(root);
+  const local = readLocalSettings(settingsFile);
+  applyLocalSettings(local.Values, process.env);
+  const port = Number(args.port ?? local.Host?.LocalHttpPort ?? 7071);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`--port ${args.port} is not a port number`);
+
+  const stops: Array<() => Promise<void>> = [];
+  let host: LocalHost | undefined;
+  const shutdown = async (code: number) => {
+    await host?.close().catch(() => undefined);
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    process.exit(code);
+  };
+  process.once('SIGINT', () => void shutdown(0));
+  process.once('SIGTERM', () => void shutdown(0));
+
+  try {
+    if (/^UseDevelopmentStorage=true/i.test(process.env.STORAGE_CONNECTION_STRING ?? '')) {
+      const azurite: AzuriteTables = await startAzurite();
+      stops.push(() => azurite.stop());
+      process.env.STORAGE_CONNECTION_STRING = azurite.connectionString;
+      console.log(`Azurite (in memory): ${azurite.tableEndpoint}`);
+    }
+    const baseUrl = process.env.PARTNER_CENTER_BASE_URL ?? '';
+    if (!args['no-sandbox'] && baseUrl && isLoopbackHost(new URL(baseUrl).hostname)) {
+      const sandbox: RunningSandbox = await startSandboxFor(process.env, {
+        customers: args.customers === undefined ? undefined : Number(args.customers),
+      });
+      stops.push(() => sandbox.close());
+      console.log(`Partner Center sandbox: ${sandbox.baseUrl}`);
+    }
+
+    resetSettingsCache();
+    loadSettings(process.env); // fail now, naming every bad setting, rather than on first request
+
+    installFunctionsCore();
+    // The app entry is package.json's "main", exactly what the Functions host loads.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const main = (require(path.join(root, 'package.json')) as { main: string }).main;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require(path.join(root, main));
+
+    host = await startLocalHost({
+      port,
+      routePrefix: routePrefixFrom(path.join(root, 'host.json')),
+      functionKey: process.env.LOCAL_HOST_FUNCTION_KEY ?? '',
+      masterKey: process.env.LOCAL_HOST_MASTER_KEY ?? '',
+      timers: !args['no-timers'],
+    });
+    printFunctions(host);
+  } catch (error) {
+    console.error(
+      error instanceof ConfigurationError ? error.message : `Failed to start: ${(error as Error).message}`,
+    );
+    await shutdown(1);
+  }
+}
+
+function printFunctions(host: LocalHost): void {
+  console.log(`\nFunctions (${host.url}):`);
+  for (const fn of host.functions) {
+    const trigger = triggerOf(fn);
+    if (trigger.type.toLowerCase() === 'httptrigger') {
+      const methods = ((trigger.methods as string[] | undefined) ?? []).join(',');
+      console.log(
+        `  ${fn.name}: [${methods}] ${host.url}/api/${String(trigger.route ?? fn.name)} (${String(trigger.authLevel)})`,
+      );
+    } else if (trigger.type.toLowerCase() === 'timertrigger') {
+      const schedule = resolveSchedule(fn, process.env);
+      console.log(`  ${fn.name}: timer "${schedule}", next ${nextOccurrence(schedule).toISOString()}`);
+    }
+  }
+  console.log(
+    '\nFunction-level routes take the x-functions-key header (LOCAL_HOST_FUNCTION_KEY); admin-level routes LOCAL_HOST_MASTER_KEY. Ctrl-C stops.',
+  );
+}
+
+void main();

@@ -1,0 +1,14 @@
+/**
+ * Where the Partner Center client secret and the rotating refresh token live: Key Vault in
+ * Azure, local settings on a developer machine. Names are settings
+ * (PARTNER_CENTER_CLIENT_SECRET_NAME, PARTNER_CENTER_REFRESH_TOKEN_NAME).
+ */
+export interface SecretStore {
+  readonly kind: 'keyVault' | 'local';
+  /** The current value. Throws SecretNotFoundError / SecretStoreError. */
+  getSecret(name: string): Promise<string>;
+  /** Stores a new value (a new version in Key Vault). */
+  setSecret(name: string, value: string): Promise<void>;
+  /** Resolves when the store answers and the secrets can be read; for health checks. */
+  ping(): Promise<void>;
+}

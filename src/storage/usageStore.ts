@@ -1,0 +1,115 @@
+import type {
+  AzureResourceMonthlyUsageRecord,
+  CustomerMonthlyUsageRecord,
+  CustomerUsageSummary,
+  PartnerUsageSummary,
+  SubscriptionMonthlyUsageRecord,
+} from '../domain/usage';
+
+/**
+ * The read side of the cache, as the HTTP API sees it. Each method is one point read or one
+ * single-partition query (see docs/architecture.md, "Data model"); none scans another
+ * customer's rows. Implemented over Table Storage by the storage adapter; written by the snapshot.
+ */
+export interface SnapshotInfo {
+  /** Id of the run that wrote this view. */
+  runId: string;
+  /** When the data was read from Partner Center (ISO-8601). */
+  takenAt: string;
+  billingStartDate?: string;
+  billingEndDate?: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Opaque to the API layer's callers; the API wraps it so it is bound to one query. */
+  continuationToken?: string;
+}
+
+export interface CustomerListFilter {
+  overBudget?: boolean;
+  isUpgraded?: boolean;
+  /** ISO currency code or locale, matched case-insensitively against currencyCode / currencyLocale. */
+  currency?: string;
+}
+
+export interface CustomerView {
+  snapshot: SnapshotInfo;
+  /** Undefined when Partner Center reported no usage data for this customer. */
+  summary?: CustomerUsageSummary;
+  subscriptions: SubscriptionMonthlyUsageRecord[];
+}
+
+export interface SubscriptionResourcesView {
+  snapshot: SnapshotInfo;
+  subscription: SubscriptionMonthlyUsageRecord;
+  /** False for Azure plans: this API has no resource breakdown for them (not an error). */
+  hasResourceBreakdown: boolean;
+  resources: AzureResourceMonthlyUsageRecord[];
+}
+
+export interface HistoryPoint {
+  runId: string;
+  takenAt: string;
+  billingStartDate?: string;
+  billingEndDate?: string;
+  totalCost: string;
+  usdTotalCost?: string;
+  currencyCode?: string;
+  currencyLocale?: string;
+}
+
+/** Customer or subscription lookups: unknown to the cache, known but not yet snapshotted, or found. */
+export type Lookup<T> = { status: 'found'; value: T } | { status: 'unknown' } | { status: 'notSnapshotted' };
+
+export type RunState = 'queued' | 'running' | 'succeeded' | 'partial' | 'failed';
+
+export interface RunRecord {
+  runId: string;
+  state: RunState;
+  trigger: 'timer' | 'manual' | 'cli';
+  correlationId: string;
+  requestedAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+  reason?: string;
+  counts: {
+    customersWritten: number;
+    customersFailed: number;
+    subscriptionsWritten: number;
+    resourcesWritten: number;
+  };
+}
+
+export interface UsageReader {
+  getPartnerSummary(): Promise<{ snapshot: SnapshotInfo; summary: PartnerUsageSummary } | undefined>;
+  /** The latest complete customers list, filtered and paged. Undefined before the first snapshot. */
+  listCustomers(query: {
+    filter: CustomerListFilter;
+    limit: number;
+    continuationToken?: string;
+  }): Promise<{ snapshot: SnapshotInfo; page: Page<CustomerMonthlyUsageRecord> } | undefined>;
+  getCustomer(customerId: string): Promise<Lookup<CustomerView>>;
+  getSubscriptionResources(
+    customerId: string,
+    subscriptionId: string,
+  ): Promise<Lookup<SubscriptionResourcesView>>;
+  /** Newest first, within [from, to]. */
+  customerHistory(
+    customerId: string,
+    query: { from?: Date; to?: Date; limit: number; continuationToken?: string },
+  ): Promise<Lookup<Page<HistoryPoint>>>;
+  subscriptionHistory(
+    customerId: string,
+    subscriptionId: string,
+    query: { from?: Date; to?: Date; limit: number; continuationToken?: string },
+  ): Promise<Lookup<Page<HistoryPoint>>>;
+  /** Newest first. */
+  listRuns(limit: number): Promise<RunRecord[]>;
+}
+
+/** Asking for a run now (POST /api/v1/snapshots). */
+export interface RunRequester {
+  /** Queues a run and returns it; throws RunAlreadyActiveError (code "RunAlreadyActive") when one is queued or running. */
+  requestRun(trigger: RunRecord['trigger']): Promise<RunRecord>;
+}

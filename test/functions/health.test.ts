@@ -1,0 +1,62 @@
+import { HttpRequest, InvocationContext } from '@azure/functions';
+import { createHealthHandler } from '../../src/api/health';
+import { createTableClients } from '../../src/storage/tableClients';
+import { azuriteConnectionString, uniqueTablePrefix } from '../support/tables';
+
+function tablesProbe(connectionString: string) {
+  const tables = createTableClients(
+    { kind: 'connectionString', connectionString, tablePrefix: uniqueTablePrefix() },
+    () => {
+      throw new Error('no credential needed');
+    },
+  );
+  return async () => {
+    await tables.service.listTables().byPage({ maxPageSize: 1 }).next();
+  };
+}
+
+test('when Table Storage and the secret store answer, then 200 with the version and no secret', async () => {
+  const handler = createHealthHandler({
+    version: '9.9.9',
+    probes: { tableStorage: tablesProbe(azuriteConnectionString()), secretStore: async () => undefined },
+  });
+  const res = await handler();
+  expect(res.status).toBe(200);
+  const body = res.jsonBody as { status: string; version: string; checks: Record<string, { ok: boolean }> };
+  expect(body.status).toBe('ok');
+  expect(body.version).toBe('9.9.9');
+  expect(body.checks.tableStorage.ok).toBe(true);
+  expect(JSON.stringify(body)).not.toMatch(/AccountKey|devstoreaccount1|Eby8/);
+});
+
+test('when Table Storage does not answer, then 503 naming it, without the connection string', async () => {
+  const unreachable =
+    'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:9/devstoreaccount1;';
+  const handler = createHealthHandler({
+    version: '1.0.0',
+    timeoutMs: 3_000,
+    probes: { tableStorage: tablesProbe(unreachable), secretStore: async () => undefined },
+  });
+  const res = await handler();
+  expect(res.status).toBe(503);
+  const body = res.jsonBody as { failed: string[] };
+  expect(body.failed).toEqual(['tableStorage']);
+  expect(JSON.stringify(body)).not.toMatch(/AccountKey|Eby8|127\.0\.0\.1/);
+});
+
+test('when the registered health function is invoked with the real request classes, then it reports both parts', async () => {
+  process.env.STORAGE_CONNECTION_STRING = azuriteConnectionString();
+  process.env.PARTNER_CENTER_TENANT_ID = '11111111-2222-4333-8444-555555555555';
+  process.env.PARTNER_CENTER_CLIENT_ID = '66666666-7777-4888-9999-aaaaaaaaaaaa';
+  process.env.PARTNER_CENTER_CLIENT_SECRET = 'sandbox-client-secret';
+  process.env.PARTNER_CENTER_REFRESH_TOKEN = 'sandbox-refresh-token';
+  const { healthHandler } = await import('../../src/functions/health');
+  void new HttpRequest({ method: 'GET', url: 'http://localhost/api/health' });
+  void new InvocationContext({ functionName: 'health' });
+  const res = await healthHandler()();
+  expect(res.status).toBe(200);
+  expect(Object.keys((res.jsonBody as { checks: object }).checks).sort()).toEqual([
+    'secretStore',
+    'tableStorage',
+  ]);
+});

@@ -1,0 +1,12 @@
+import { startAzurite } from '../../src/localHost/azurite';
+
+/**
+ * One in-memory Azurite for the whole run, on a free loopback port. Test files isolate themselves
+ * with their own table prefix (see ./tables.ts); workers read the connection string from the env.
+ */
+export default async function globalSetup(): Promise<void> {
+  const azurite = await startAzurite();
+  process.env.TEST_AZURITE_CONNECTION_STRING = azurite.connectionString;
+  process.env.TEST_AZURITE_TABLE_ENDPOINT = azurite.tableEndpoint;
+  (globalThis as { __azurite?: typeof azurite }).__azurite = azurite;
+}

@@ -1,0 +1,13 @@
+import { randomBytes } from 'node:crypto';
+
+/** The shared test Azurite, started by jest's global setup. */
+export function azuriteConnectionString(): string {
+  const value = process.env.TEST_AZURITE_CONNECTION_STRING;
+  if (!value) throw new Error('TEST_AZURITE_CONNECTION_STRING is unset: run tests through jest (npm test)');
+  return value;
+}
+
+/** A table-name prefix no other test file uses, so files never see each other's rows. */
+export function uniqueTablePrefix(label = 't'): string {
+  return `${label.replace(/[^A-Za-z0-9]/g, '')}${randomBytes(5).toString('hex')}`.replace(/^(\d)/, 't$1');
+}

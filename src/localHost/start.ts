@@ -38,6 +38,7 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', () => void shutdown(0));
   process.once('SIGTERM', () => void shutdown(0));
+  process.once('SIGHUP', () => void shutdown(0));
 
   try {
     if (/^UseDevelopmentStorage=true/i.test(process.env.STORAGE_CONNECTION_STRING ?? '')) {

@@ -15,7 +15,14 @@ export default tseslint.config(
     },
   },
   {
-    files: ['test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts', 'src/localHost/**/*.ts', 'src/sandbox/**/*.ts', 'src/cli/**/*.ts'],
+    files: [
+      'test/**/*.ts',
+      'bench/**/*.ts',
+      'scripts/**/*.ts',
+      'src/localHost/**/*.ts',
+      'src/sandbox/**/*.ts',
+      'src/cli/**/*.ts',
+    ],
     rules: { 'no-console': 'off' },
   },
 );

@@ -1,6 +1,7 @@
 import type { HttpResponseInit } from '@azure/functions';
 
-export type Probe = () => Promise<void>;
+/** Resolves when the part answers; must stop work when `signal` aborts (the check timed out). */
+export type Probe = (signal: AbortSignal) => Promise<void>;
 
 export interface HealthDependencies {
   version: string;
@@ -34,12 +35,16 @@ export function createHealthHandler(deps: HealthDependencies): () => Promise<Htt
 
 async function check(probe: Probe, timeoutMs: number): Promise<CheckResult> {
   const started = Date.now();
+  const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
-      probe(),
+      probe(controller.signal),
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(Object.assign(new Error('timeout'), { code: 'Timeout' })), timeoutMs);
+        timer = setTimeout(() => {
+          controller.abort();
+          reject(Object.assign(new Error('timeout'), { code: 'Timeout' }));
+        }, timeoutMs);
       }),
     ]);
     return { ok: true, durationMs: Date.now() - started };

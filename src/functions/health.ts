@@ -12,8 +12,8 @@ export function healthHandler(): ReturnType<typeof createHealthHandler> {
     version: APP_VERSION,
     probes: {
       // Listing at most one table proves the endpoint answers and the identity may read tables.
-      tableStorage: async () => {
-        await tables.service.listTables().byPage({ maxPageSize: 1 }).next();
+      tableStorage: async (abortSignal) => {
+        await tables.service.listTables({ abortSignal }).byPage({ maxPageSize: 1 }).next();
       },
       secretStore: () => secretStore.ping(),
     },

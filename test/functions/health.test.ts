@@ -10,8 +10,8 @@ function tablesProbe(connectionString: string) {
       throw new Error('no credential needed');
     },
   );
-  return async () => {
-    await tables.service.listTables().byPage({ maxPageSize: 1 }).next();
+  return async (abortSignal: AbortSignal) => {
+    await tables.service.listTables({ abortSignal }).byPage({ maxPageSize: 1 }).next();
   };
 }
 
@@ -34,7 +34,7 @@ test('when Table Storage does not answer, then 503 naming it, without the connec
     'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:9/devstoreaccount1;';
   const handler = createHealthHandler({
     version: '1.0.0',
-    timeoutMs: 3_000,
+    timeoutMs: 1_500,
     probes: { tableStorage: tablesProbe(unreachable), secretStore: async () => undefined },
   });
   const res = await handler();

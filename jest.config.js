@@ -8,6 +8,7 @@ module.exports = {
   moduleNameMapper: { '^@azure/functions-core$': '<rootDir>/src/localHost/functionsCore.ts' },
   globalSetup: '<rootDir>/test/support/globalSetup.ts',
   globalTeardown: '<rootDir>/test/support/globalTeardown.ts',
+  setupFilesAfterEnv: ['<rootDir>/test/support/outputCapture.ts'],
   testTimeout: 30000,
   // Two cores on CI: more workers than that only adds contention with Azurite and the sandbox.
   maxWorkers: 2,

@@ -1,0 +1,223 @@
+// Partner Usage Cache: everything `azd up` provisions. Subscription scope so the resource group is part
+// of the template; every resource lives in that one group, one module per concern.
+targetScope = 'subscription'
+
+@minLength(1)
+@maxLength(64)
+@description('Name of the azd environment; seeds the unique token in every resource name.')
+param environmentName string
+
+@minLength(1)
+@description('Region of every resource. It must offer the Flex Consumption plan (az functionapp list-flexconsumption-locations).')
+@metadata({
+  azd: {
+    type: 'location'
+  }
+})
+param location string
+
+@description('Resource group name. Empty: rg-<environmentName>.')
+param resourceGroupName string = ''
+
+// Partner Center: the two values the app cannot default (settings.ts marks them required).
+@minLength(36)
+@maxLength(36)
+@description('The partner\'s own Entra tenant id (PARTNER_CENTER_TENANT_ID).')
+param partnerCenterTenantId string
+
+@minLength(36)
+@maxLength(36)
+@description('Application (client) id of the Partner Center app registration (PARTNER_CENTER_CLIENT_ID).')
+param partnerCenterClientId string
+
+// The rest default to exactly what src/config/settings.ts defaults to; test/infra checks they agree.
+@description('Partner Center REST API base URL (PARTNER_CENTER_BASE_URL).')
+param partnerCenterBaseUrl string = 'https://api.partnercenter.microsoft.com'
+
+@description('Entra authority host for the refresh-token grant (PARTNER_CENTER_AUTHORITY_HOST).')
+param partnerCenterAuthorityHost string = 'https://login.microsoftonline.com'
+
+@description('Key Vault secret name of the app registration client secret. Only the name: the value is set by the operator after deployment.')
+param partnerCenterClientSecretName string = 'partner-center-client-secret'
+
+@description('Key Vault secret name of the rotating refresh token. Only the name: the value is set by the operator after deployment.')
+param partnerCenterRefreshTokenName string = 'partner-center-refresh-token'
+
+@description('When a snapshot run starts: six-field NCRONTAB, UTC (SNAPSHOT_SCHEDULE).')
+param snapshotSchedule string = '0 0 */6 * * *'
+
+@description('Prefix of the usage table names (TABLE_NAME_PREFIX). The app creates its tables at startup.')
+param tableNamePrefix string = 'usage'
+
+@minValue(40)
+@maxValue(1000)
+@description('Most Flex Consumption instances the app scales out to.')
+param maximumInstanceCount int = 40
+
+@allowed([
+  2048
+  4096
+])
+@description('Memory of one Flex Consumption instance, in MB.')
+param instanceMemoryMB int = 2048
+
+@minValue(7)
+@maxValue(90)
+@description('Days a deleted vault or secret stays recoverable. Purge protection keeps it for the whole period.')
+param keyVaultSoftDeleteRetentionInDays int = 90
+
+@description('Put App Service authentication (Entra ID) in front of the HTTP API. /api/health stays anonymous.')
+param enableEntraAuth bool = false
+
+@description('Client id of the Entra app registration that protects the API. Required when enableEntraAuth is true.')
+param entraAuthClientId string = ''
+
+@description('Email address the snapshot-failure alert notifies. Empty: the alert fires in the portal only.')
+param alertEmailAddress string = ''
+
+@description('Object id of the deploying user (azd sets AZURE_PRINCIPAL_ID). Empty: no developer roles.')
+param principalId string = ''
+
+@allowed([
+  'User'
+  'ServicePrincipal'
+])
+@description('Kind of principal principalId is: a person, or the CI identity that runs azd.')
+param principalType string = 'User'
+
+@description('Give principalId the data roles to set the two secrets and read the usage tables from a developer machine.')
+param allowUserIdentityPrincipal bool = true
+
+var abbrs = loadJsonContent('./abbreviations.json')
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var tags = {
+  'azd-env-name': environmentName
+}
+var functionAppName = '${abbrs.webSitesFunctions}api-${resourceToken}'
+// Flex Consumption deploys from this blob container; the name is unique per app and at most 52 characters.
+var deploymentStorageContainerName = 'app-package-${take(functionAppName, 32)}-${take(toLower(uniqueString(functionAppName, resourceToken)), 7)}'
+
+resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+  name: !empty(resourceGroupName) ? resourceGroupName : '${abbrs.resourcesResourceGroups}${environmentName}'
+  location: location
+  tags: tags
+}
+
+module identity './core/identity/user-assigned-identity.bicep' = {
+  name: 'identity'
+  scope: rg
+  params: {
+    name: '${abbrs.managedIdentityUserAssignedIdentities}api-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module storage './core/storage/storage-account.bicep' = {
+  name: 'storage'
+  scope: rg
+  params: {
+    name: '${abbrs.storageStorageAccounts}${resourceToken}'
+    location: location
+    tags: tags
+    deploymentContainerName: deploymentStorageContainerName
+  }
+}
+
+module keyVault './core/security/key-vault.bicep' = {
+  name: 'keyVault'
+  scope: rg
+  params: {
+    name: '${abbrs.keyVaultVaults}${resourceToken}'
+    location: location
+    tags: tags
+    softDeleteRetentionInDays: keyVaultSoftDeleteRetentionInDays
+  }
+}
+
+module monitoring './core/monitor/monitoring.bicep' = {
+  name: 'monitoring'
+  scope: rg
+  params: {
+    logAnalyticsName: '${abbrs.operationalInsightsWorkspaces}${resourceToken}'
+    applicationInsightsName: '${abbrs.insightsComponents}${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+// The app starts as soon as it exists and reaches storage by identity, so its roles come first.
+module api './app/api.bicep' = {
+  name: 'api'
+  scope: rg
+  dependsOn: [
+    rbac
+  ]
+  params: {
+    name: functionAppName
+    planName: '${abbrs.webServerFarms}${resourceToken}'
+    location: location
+    tags: tags
+    identityId: identity.outputs.id
+    identityClientId: identity.outputs.clientId
+    storageAccountName: storage.outputs.name
+    deploymentStorageContainerName: deploymentStorageContainerName
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    keyVaultUri: keyVault.outputs.uri
+    maximumInstanceCount: maximumInstanceCount
+    instanceMemoryMB: instanceMemoryMB
+    partnerCenterTenantId: partnerCenterTenantId
+    partnerCenterClientId: partnerCenterClientId
+    partnerCenterBaseUrl: partnerCenterBaseUrl
+    partnerCenterAuthorityHost: partnerCenterAuthorityHost
+    partnerCenterClientSecretName: partnerCenterClientSecretName
+    partnerCenterRefreshTokenName: partnerCenterRefreshTokenName
+    snapshotSchedule: snapshotSchedule
+    tableNamePrefix: tableNamePrefix
+    enableEntraAuth: enableEntraAuth
+    entraAuthClientId: entraAuthClientId
+  }
+}
+
+module rbac './app/rbac.bicep' = {
+  name: 'rbac'
+  scope: rg
+  params: {
+    storageAccountName: storage.outputs.name
+    keyVaultName: keyVault.outputs.name
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    managedIdentityPrincipalId: identity.outputs.principalId
+    userPrincipalId: allowUserIdentityPrincipal ? principalId : ''
+    userPrincipalType: principalType
+  }
+}
+
+module alerts './app/alerts.bicep' = {
+  name: 'alerts'
+  scope: rg
+  params: {
+    name: '${abbrs.insightsScheduledQueryRules}snapshot-${resourceToken}'
+    actionGroupName: '${abbrs.insightsActionGroups}${resourceToken}'
+    location: location
+    tags: tags
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    alertEmailAddress: alertEmailAddress
+  }
+}
+
+// Read by azd (.azure/<env>/.env) and by the commands in docs/deploy.md. Names and endpoints only:
+// no key, connection string or secret value is ever an output.
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_RESOURCE_GROUP string = rg.name
+output SERVICE_API_NAME string = api.outputs.name
+output SERVICE_API_URI string = api.outputs.uri
+output AZURE_FUNCTION_APP_NAME string = api.outputs.name
+output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
+output AZURE_KEY_VAULT_URI string = keyVault.outputs.uri
+output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
+output STORAGE_TABLE_ENDPOINT string = storage.outputs.tableEndpoint
+output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.applicationInsightsName
+output PARTNER_CENTER_CLIENT_SECRET_NAME string = partnerCenterClientSecretName
+output PARTNER_CENTER_REFRESH_TOKEN_NAME string = partnerCenterRefreshTokenName
+output TABLE_NAME_PREFIX string = tableNamePrefix

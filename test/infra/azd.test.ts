@@ -1,0 +1,123 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { REPO_ROOT, exprText, get, loadInfra } from './bicep';
+
+/** What `azd up` relies on: azure.yaml, the parameter file, the outputs, the service tag. */
+
+const infra = loadInfra();
+const main = infra.file('infra/main.bicep');
+const azureYaml = readFileSync(path.join(REPO_ROOT, 'azure.yaml'), 'utf8');
+const parameters = JSON.parse(readFileSync(path.join(REPO_ROOT, 'infra/main.parameters.json'), 'utf8')) as {
+  parameters: Record<string, { value: string }>;
+};
+
+/** The lines of azure.yaml under `services: api:` (a plain reader: no YAML library is a dependency). */
+function apiService(): string {
+  const match = /^services:\n {2}api:\n((?: {4}.*\n|\s*\n)+)/m.exec(azureYaml);
+  if (!match) throw new Error('azure.yaml has no services.api block');
+  return match[1];
+}
+
+describe('azure.yaml', () => {
+  test('declares the api service: the repository root, JavaScript, hosted as a function app', () => {
+    const service = apiService();
+    expect(service).toMatch(/^ {4}project: \.$/m);
+    expect(service).toMatch(/^ {4}language: js$/m);
+    expect(service).toMatch(/^ {4}host: function$/m);
+  });
+
+  test('builds dist/ before packaging, failing when the build script is missing', () => {
+    const service = apiService();
+    expect(service).toMatch(/^ {6}prepackage:$/m);
+    expect(service.match(/^ {10}run: npm run build$/gm)).toHaveLength(2); // posix and windows
+    expect(service).not.toMatch(/--if-present/);
+  });
+
+  test('points at the Bicep in infra/', () => {
+    expect(azureYaml).toMatch(/^infra:\n {2}provider: bicep\n {2}path: infra\n/m);
+    expect(existsSync(path.join(REPO_ROOT, 'infra/main.bicep'))).toBe(true);
+  });
+
+  test('the function app carries the azd-service-name tag azd deploys to', () => {
+    const api = infra.file('infra/app/api.bicep');
+    const site = api.resources.find((r) => r.type === 'Microsoft.Web/sites');
+    expect(exprText(site?.body.tags)).toMatch(/^union\(tags, \{\s*'azd-service-name': serviceName\s*\}\)$/);
+    expect(api.params.get('serviceName')?.default).toBe('api');
+    expect(get(main.modules.find((m) => m.symbol === 'api')?.body, 'params.serviceName')).toBeUndefined();
+  });
+});
+
+describe('main.parameters.json', () => {
+  test('feeds every main.bicep parameter without a default from an azd variable', () => {
+    const required = [...main.params.values()].filter((p) => !('default' in p)).map((p) => p.name);
+    expect(required.filter((name) => !(name in parameters.parameters))).toEqual([]);
+  });
+
+  test.each([
+    ['environmentName', 'AZURE_ENV_NAME'],
+    ['location', 'AZURE_LOCATION'],
+    ['principalId', 'AZURE_PRINCIPAL_ID'],
+    ['partnerCenterTenantId', 'PARTNER_CENTER_TENANT_ID'],
+    ['partnerCenterClientId', 'PARTNER_CENTER_CLIENT_ID'],
+  ])('%s comes from ${%s}', (param, variable) => {
+    expect(parameters.parameters[param]?.value).toBe(`\${${variable}}`);
+  });
+
+  test('every ${VAR=fallback} falls back to exactly the Bicep default', () => {
+    const withFallback = Object.entries(parameters.parameters).filter(([, p]) => /=/.test(p.value));
+    expect(withFallback.map(([name]) => name)).toEqual(
+      expect.arrayContaining(['enableEntraAuth', 'snapshotSchedule', 'partnerCenterBaseUrl']),
+    );
+    for (const [name, { value }] of withFallback) {
+      const fallback = /^\$\{\w+=(.*)\}$/.exec(value)?.[1];
+      const bicepDefault = main.params.get(name)?.default;
+      expect(`${name}: ${fallback}`).toBe(
+        `${name}: ${typeof bicepDefault === 'string' ? bicepDefault : JSON.stringify(bicepDefault)}`,
+      );
+    }
+  });
+
+  test('the Partner Center ids must be GUID-length, so an unset variable fails the deployment early', () => {
+    for (const name of ['partnerCenterTenantId', 'partnerCenterClientId']) {
+      expect(main.params.get(name)?.decorators).toEqual(
+        expect.arrayContaining([
+          { name: 'minLength', args: [36] },
+          { name: 'maxLength', args: [36] },
+        ]),
+      );
+    }
+  });
+
+  test('location is picked by azd as a location', () => {
+    const metadata = main.params.get('location')?.decorators.find((d) => d.name === 'metadata');
+    expect(get(metadata?.args[0], 'azd.type')).toBe('location');
+  });
+});
+
+describe('outputs azd and the deploy guide read', () => {
+  test.each([
+    'AZURE_LOCATION',
+    'AZURE_TENANT_ID',
+    'AZURE_RESOURCE_GROUP',
+    'SERVICE_API_NAME',
+    'SERVICE_API_URI',
+    'AZURE_FUNCTION_APP_NAME',
+    'AZURE_KEY_VAULT_NAME',
+    'AZURE_KEY_VAULT_URI',
+    'AZURE_STORAGE_ACCOUNT_NAME',
+    'APPLICATIONINSIGHTS_NAME',
+    'PARTNER_CENTER_CLIENT_SECRET_NAME',
+    'PARTNER_CENTER_REFRESH_TOKEN_NAME',
+  ])('%s is an output of main.bicep', (name) => {
+    expect(main.outputs.get(name)?.type).toBe('string');
+  });
+
+  test('every output docs/deploy.md uses exists', () => {
+    const guide = path.join(REPO_ROOT, 'docs/deploy.md');
+    const text = readFileSync(guide, 'utf8');
+    const used = [...text.matchAll(/azd env get-value (\w+)/g)].map((m) => m[1]);
+    const setByHand = new Set([...text.matchAll(/azd env set (\w+)/g)].map((m) => m[1]));
+    expect(used.length).toBeGreaterThan(0);
+    expect([...new Set(used)].filter((name) => !main.outputs.has(name) && !setByHand.has(name))).toEqual([]);
+  });
+});

@@ -46,6 +46,12 @@ param partnerCenterRefreshTokenName string = 'partner-center-refresh-token'
 @description('When a snapshot run starts: six-field NCRONTAB, UTC (SNAPSHOT_SCHEDULE).')
 param snapshotSchedule string = '0 0 */6 * * *'
 
+@description('How often an unfinished or requested snapshot run is continued: six-field NCRONTAB, UTC (SNAPSHOT_RESUME_SCHEDULE).')
+param snapshotResumeSchedule string = '0 */5 * * * *'
+
+@description('When history older than the retention period is deleted: six-field NCRONTAB, UTC (RETENTION_SCHEDULE).')
+param retentionSchedule string = '0 30 2 * * *'
+
 @description('Prefix of the usage table names (TABLE_NAME_PREFIX). The app creates its tables at startup.')
 param tableNamePrefix string = 'usage'
 
@@ -173,6 +179,8 @@ module api './app/api.bicep' = {
     partnerCenterClientSecretName: partnerCenterClientSecretName
     partnerCenterRefreshTokenName: partnerCenterRefreshTokenName
     snapshotSchedule: snapshotSchedule
+    snapshotResumeSchedule: snapshotResumeSchedule
+    retentionSchedule: retentionSchedule
     tableNamePrefix: tableNamePrefix
     enableEntraAuth: enableEntraAuth
     entraAuthClientId: entraAuthClientId

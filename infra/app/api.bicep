@@ -32,6 +32,12 @@ param partnerCenterAuthorityHost string
 param partnerCenterClientSecretName string
 param partnerCenterRefreshTokenName string
 param snapshotSchedule string
+
+@description('SNAPSHOT_RESUME_SCHEDULE: six-field NCRONTAB, UTC.')
+param snapshotResumeSchedule string
+
+@description('RETENTION_SCHEDULE: six-field NCRONTAB, UTC.')
+param retentionSchedule string
 param tableNamePrefix string
 
 param enableEntraAuth bool = false
@@ -151,6 +157,14 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
         {
           name: 'SNAPSHOT_SCHEDULE'
           value: snapshotSchedule
+        }
+        {
+          name: 'SNAPSHOT_RESUME_SCHEDULE'
+          value: snapshotResumeSchedule
+        }
+        {
+          name: 'RETENTION_SCHEDULE'
+          value: retentionSchedule
         }
       ]
     }

@@ -65,6 +65,29 @@ describe('app settings of the function app', () => {
     expect(settings.has(name)).toBe(true);
   });
 
+  test('every %SETTING% a registered timer schedule names is set (the host resolves it from app settings only)', () => {
+    // The app's own registrations, as the Functions host would index them.
+    let referenced: string[] = [];
+    let registered = 0;
+    jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const core =
+        require('../../src/localHost/functionsCore') as typeof import('../../src/localHost/functionsCore');
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      require('../../src/index');
+      registered = core.registeredFunctions().length;
+      referenced = core
+        .registeredFunctions()
+        .map((fn) => String(core.triggerOf(fn).schedule ?? ''))
+        .flatMap((schedule) => [...schedule.matchAll(/%([^%]+)%/g)].map((m) => m[1]));
+    });
+    expect(registered).toBeGreaterThan(0);
+    expect(referenced.filter((name) => !settings.has(name))).toEqual([]);
+    for (const name of ['SNAPSHOT_SCHEDULE', 'SNAPSHOT_RESUME_SCHEDULE', 'RETENTION_SCHEDULE']) {
+      expect(settings.has(name)).toBe(true);
+    }
+  });
+
   test('no setting is set that neither settings.ts nor the Functions host reads', () => {
     const known = new Set<string>([...specs.keys(), ...HOST_SETTINGS]);
     expect(names.filter((n) => !known.has(n))).toEqual([]);

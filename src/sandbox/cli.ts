@@ -1,0 +1,151 @@
+import { parseArgs } from 'node:util';
+import { SANDBOX_DEFAULTS } from './defaults';
+import { FAULT_KINDS, type FaultSettings } from './faults';
+import type { SandboxOptions } from './options';
+import { startSandbox } from './server';
+
+const USAGE = `Partner Center sandbox: a local Partner Center usage API and Entra ID token endpoint.
+
+  npm run sandbox -- [options]
+
+  --port N                          default ${SANDBOX_DEFAULTS.port} (0 picks a free port)
+  --host H                          default 127.0.0.1
+  --customers N                     default ${SANDBOX_DEFAULTS.customers}
+  --seed S                          default ${SANDBOX_DEFAULTS.seed}
+  --page-size N                     items per collection page, default 2000
+  --rate-limit-per-minute N         per partner, all calls; default off
+  --customer-rate-limit-per-minute N  per partner + customer; default off
+  --latency-ms N  --latency-jitter-ms N
+  --fault-500 P  --fault-503 P  --fault-reset P  --fault-truncated P  --fault-malformed P  --fault-slow-body P
+                                    probabilities in [0, 1]
+  --slow-body-ms N                  stall of a slow body, default 2000
+  --now ISO-DATE                    start the sandbox clock there
+  --freeze-clock                    keep the sandbox clock still
+  --usage-interval-seconds N        usage is rated up to the last whole interval, default 3600
+  --access-token-lifetime-seconds N  --refresh-grace-seconds N
+  --no-bom                          omit the UTF-8 byte-order mark on bodies
+  --tenant-id --client-id --client-secret --refresh-token   credentials to accept
+`;
+
+const FAULT_FLAGS: Record<string, keyof FaultSettings> = {
+  'fault-500': 'status500',
+  'fault-503': 'status503',
+  'fault-reset': 'reset',
+  'fault-truncated': 'truncated',
+  'fault-malformed': 'malformed',
+  'fault-slow-body': 'slowBody',
+  'slow-body-ms': 'slowBodyMs',
+  'latency-ms': 'latencyMs',
+  'latency-jitter-ms': 'latencyJitterMs',
+};
+
+const NUMBER_FLAGS = [
+  'port',
+  'customers',
+  'seed',
+  'page-size',
+  'rate-limit-per-minute',
+  'customer-rate-limit-per-minute',
+  'usage-interval-seconds',
+  'access-token-lifetime-seconds',
+  'refresh-grace-seconds',
+  ...Object.keys(FAULT_FLAGS),
+];
+const STRING_FLAGS = ['host', 'now', 'tenant-id', 'client-id', 'client-secret', 'refresh-token'];
+
+/** Parses the command line into sandbox options; throws with a readable message on bad input. */
+export function parseCommandLine(argv: string[]): SandboxOptions | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      ...Object.fromEntries(
+        [...NUMBER_FLAGS, ...STRING_FLAGS].map((flag) => [flag, { type: 'string' as const }]),
+      ),
+      'freeze-clock': { type: 'boolean' },
+      'no-bom': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) return 'help';
+  const text = (flag: string) =>
+    (values as Record<string, string | boolean | undefined>)[flag] as string | undefined;
+  const number = (flag: string): number | undefined => {
+    const raw = text(flag);
+    if (raw === undefined) return undefined;
+    const value = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(value))
+      throw new Error(`--${flag} expects a number, got "${raw}"`);
+    return value;
+  };
+
+  const faults: Partial<FaultSettings> = {};
+  for (const [flag, key] of Object.entries(FAULT_FLAGS)) {
+    const value = number(flag);
+    if (value !== undefined) faults[key] = value;
+  }
+  return {
+    host: text('host'),
+    port: number('port') ?? SANDBOX_DEFAULTS.port,
+    customers: number('customers'),
+    seed: number('seed'),
+    pageSize: number('page-size'),
+    limits: {
+      partnerPerMinute: number('rate-limit-per-minute') ?? 0,
+      customerPerMinute: number('customer-rate-limit-per-minute') ?? 0,
+    },
+    faults,
+    now: text('now'),
+    freezeClock: values['freeze-clock'] === true,
+    usageIntervalSeconds: number('usage-interval-seconds'),
+    accessTokenLifetimeSeconds: number('access-token-lifetime-seconds'),
+    refreshGraceSeconds: number('refresh-grace-seconds'),
+    bom: values['no-bom'] !== true,
+    tenantId: text('tenant-id'),
+    clientId: text('client-id'),
+    clientSecret: text('client-secret'),
+    refreshToken: text('refresh-token'),
+  };
+}
+
+async function main(): Promise<void> {
+  let options: SandboxOptions | 'help';
+  try {
+    options = parseCommandLine(process.argv.slice(2));
+  } catch (error) {
+    console.error(`${(error as Error).message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  if (options === 'help') {
+    console.log(USAGE);
+    return;
+  }
+  const sandbox = await startSandbox(options);
+  const { tenantId, clientId } = sandbox.credentials;
+  // The base URL goes first and alone on its line, for scripts that read it.
+  console.log(sandbox.baseUrl);
+  console.log(`Partner Center sandbox: ${sandbox.data.customerCount} customers, seed ${sandbox.data.seed}`);
+  console.log(
+    `  PARTNER_CENTER_BASE_URL=${sandbox.baseUrl}  PARTNER_CENTER_AUTHORITY_HOST=${sandbox.baseUrl}`,
+  );
+  console.log(`  tenant ${tenantId}, client ${clientId}; token endpoint ${sandbox.tokenUrl}`);
+  const active = FAULT_KINDS.filter((kind) => sandbox.faults.get()[kind] > 0);
+  if (active.length > 0)
+    console.log(`  faults: ${active.map((k) => `${k}=${sandbox.faults.get()[k]}`).join(' ')}`);
+  console.log('Ctrl-C stops it.');
+  const stop = () => {
+    sandbox.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

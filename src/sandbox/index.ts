@@ -1,0 +1,10 @@
+export { startSandbox, type Sandbox } from './server';
+export type { SandboxOptions } from './options';
+export type { RateLimits } from './throttle';
+export type { FaultKind, FaultSettings } from './faults';
+export type { CounterSnapshot } from './counters';
+export type { CustomerProfile, SubscriptionProfile, ResourceProfile, SandboxData } from './data';
+export type { CustomerUsage, SubscriptionUsage, ResourceUsage, UsageMoment } from './usage';
+export { customerUsage, subscriptionUsage, resourceUsage, usageMoment } from './usage';
+export { formatDecimal } from './money';
+export { SANDBOX_DEFAULTS } from './defaults';

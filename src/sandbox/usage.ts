@@ -1,0 +1,107 @@
+import { RATE_SCALE } from './catalog';
+import { billingPeriodAt, type BillingPeriod } from './clock';
+import type { CustomerProfile, ResourceProfile, SubscriptionProfile } from './data';
+import { ONE, mulDiv, percentOf } from './money';
+
+/**
+ * The instant usage is rated up to. Partner Center's figures lag and move in steps, so the sandbox
+ * rates usage up to the last whole interval; the billing period is the calendar month (UTC).
+ */
+export interface UsageMoment {
+  asOf: number;
+  period: BillingPeriod;
+  /** Milliseconds of the period rated so far and the period's length: cost = full month × ratio. */
+  elapsed: bigint;
+  length: bigint;
+}
+
+export function usageMoment(nowMs: number, intervalMs: number): UsageMoment {
+  const period = billingPeriodAt(nowMs);
+  const asOf = Math.max(period.start, Math.floor(nowMs / intervalMs) * intervalMs);
+  return {
+    asOf,
+    period,
+    elapsed: BigInt(asOf - period.start),
+    length: BigInt(period.end - period.start),
+  };
+}
+
+export interface SubscriptionUsage {
+  subscription: SubscriptionProfile;
+  /** In the customer's currency, 10^-18 units. */
+  totalCost: bigint;
+  usdTotalCost: bigint;
+}
+
+export interface CustomerUsage {
+  customer: CustomerProfile;
+  subscriptions: SubscriptionUsage[];
+  totalCost: bigint;
+  usdTotalCost: bigint;
+  /** Decimal text, two decimals at most; "0" without a budget. */
+  percentUsed: string;
+  overBudget: boolean;
+  /** Under budget now, over it at this pace by the end of the period. */
+  trendingOver: boolean;
+}
+
+export function subscriptionUsage(
+  customer: CustomerProfile,
+  subscription: SubscriptionProfile,
+  moment: UsageMoment,
+): SubscriptionUsage {
+  const usdTotalCost = mulDiv(subscription.fullMonthUsd, moment.elapsed, moment.length);
+  return { subscription, usdTotalCost, totalCost: mulDiv(usdTotalCost, customer.rate, RATE_SCALE) };
+}
+
+/** A customer's figures at a moment; totals are exact sums of the subscriptions' figures. */
+export function customerUsage(customer: CustomerProfile, moment: UsageMoment): CustomerUsage {
+  const subscriptions = customer.subscriptions.map((s) => subscriptionUsage(customer, s, moment));
+  const totalCost = subscriptions.reduce((sum, s) => sum + s.totalCost, 0n);
+  const usdTotalCost = subscriptions.reduce((sum, s) => sum + s.usdTotalCost, 0n);
+  const budget = customer.budget === undefined ? undefined : BigInt(customer.budget) * ONE;
+  const overBudget = budget !== undefined && totalCost > budget;
+  const trendingOver =
+    budget !== undefined &&
+    !overBudget &&
+    moment.elapsed > 0n &&
+    totalCost * moment.length > budget * moment.elapsed;
+  return {
+    customer,
+    subscriptions,
+    totalCost,
+    usdTotalCost,
+    percentUsed: customer.budget === undefined ? '0' : percentOf(totalCost, customer.budget),
+    overBudget,
+    trendingOver,
+  };
+}
+
+export interface ResourceUsage {
+  resource: ResourceProfile;
+  /** 10^-15 units. */
+  quantityUsed: bigint;
+  /** In the customer's currency, 10^-18 units; the resources of a subscription sum to its cost exactly. */
+  totalCost: bigint;
+}
+
+export function resourceUsage(
+  usage: SubscriptionUsage,
+  resources: readonly ResourceProfile[],
+  moment: UsageMoment,
+): ResourceUsage[] {
+  const totalWeight = BigInt(resources.reduce((sum, r) => sum + r.weight, 0));
+  let assigned = 0n;
+  return resources.map((resource, i) => {
+    const last = i === resources.length - 1;
+    const totalCost = last
+      ? usage.totalCost - assigned
+      : mulDiv(usage.totalCost, BigInt(resource.weight), totalWeight);
+    assigned += totalCost;
+    return {
+      resource,
+      totalCost,
+      quantityUsed: mulDiv(resource.fullMonthQuantity, moment.elapsed, moment.length),
+    };
+  });
+}

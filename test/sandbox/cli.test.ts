@@ -1,0 +1,62 @@
+import { parseCommandLine } from '../../src/sandbox/cli';
+import { SANDBOX_DEFAULTS } from '../../src/sandbox';
+
+describe('command line', () => {
+  it('when no options are given, then the port is the default one and nothing else is set', () => {
+    expect(parseCommandLine([])).toMatchObject({
+      port: SANDBOX_DEFAULTS.port,
+      customers: undefined,
+      seed: undefined,
+      bom: true,
+      limits: { partnerPerMinute: 0, customerPerMinute: 0 },
+      faults: {},
+    });
+  });
+
+  it('when options are given, then they map onto sandbox options', () => {
+    const options = parseCommandLine([
+      '--port=0',
+      '--customers',
+      '100000',
+      '--seed',
+      '42',
+      '--page-size',
+      '50',
+      '--rate-limit-per-minute',
+      '600',
+      '--latency-ms',
+      '25',
+      '--fault-503',
+      '0.1',
+      '--fault-reset',
+      '0.01',
+      '--now',
+      '2025-03-01T00:00:00Z',
+      '--freeze-clock',
+      '--no-bom',
+    ]);
+    expect(options).toMatchObject({
+      port: 0,
+      customers: 100000,
+      seed: 42,
+      pageSize: 50,
+      limits: { partnerPerMinute: 600 },
+      faults: { latencyMs: 25, status503: 0.1, reset: 0.01 },
+      now: '2025-03-01T00:00:00Z',
+      freezeClock: true,
+      bom: false,
+    });
+  });
+
+  it('when a number is not a number, then it throws naming the flag', () => {
+    expect(() => parseCommandLine(['--customers', 'many'])).toThrow(/--customers/);
+  });
+
+  it('when an option is unknown, then it throws', () => {
+    expect(() => parseCommandLine(['--colour'])).toThrow();
+  });
+
+  it('when --help is given, then help is asked for', () => {
+    expect(parseCommandLine(['--help'])).toBe('help');
+  });
+});

@@ -9,11 +9,15 @@ describe('the suite-wide secret scan', () => {
       'client_secret=sandbox-client-secret',
       'Authorization: Bearer eyJ0eXAiOiJKV1QiLCJhbGciOi',
       'AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==',
+      '{"access_token":"sandbox.at.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}',
+      'refresh=sandbox.rt.BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB',
     ].join('\n');
     expect(scanText(text).map((f) => `${f.kind}@${f.line}`)).toEqual([
       'client secret@2',
       'bearer header@3',
       'storage account key@4',
+      'sandbox access token@5',
+      'sandbox refresh token@6',
     ]);
   });
 

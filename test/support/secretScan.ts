@@ -16,6 +16,9 @@ const SECRET_VALUES: Record<string, string> = {
 
 export const SECRET_PATTERNS: Record<string, RegExp> = {
   'bearer header': /Bearer\s+(?!\[redacted\])[A-Za-z0-9\-._~+/]{16,}/,
+  // Every token the sandbox issues has this shape (src/sandbox/tokens.ts).
+  'sandbox access token': /sandbox\.at\.[A-Za-z0-9_-]{16,}/,
+  'sandbox refresh token': /sandbox\.rt\.[A-Za-z0-9_-]{16,}/,
 };
 
 export interface Finding {

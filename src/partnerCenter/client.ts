@@ -1,0 +1,282 @@
+import { randomUUID } from 'node:crypto';
+import type { AxiosInstance } from 'axios';
+import type { z } from 'zod';
+import { USER_AGENT } from '../app/version';
+import type { Settings } from '../config/settings';
+import type {
+  AzureResourceMonthlyUsageRecord,
+  CustomerMonthlyUsageRecord,
+  CustomerUsageSummary,
+  PartnerUsageSummary,
+  SubscriptionMonthlyUsageRecord,
+} from '../domain/usage';
+import type { Logger } from '../observability/logger';
+import type { TokenProvider } from './auth';
+import {
+  PartnerCenterError,
+  PartnerCenterNetworkError,
+  PartnerCenterTimeoutError,
+  RequestAbortedError,
+  ResponseShapeError,
+  type RequestIds,
+} from './errors';
+import { parseJson, tryParseJson } from './json';
+import { createRequestLimiter, type RequestLimiter } from './limiter';
+import { paginate, type PageRequest } from './paging';
+import type { CallOptions, PartnerCenterClient } from './partnerCenterClient';
+import { DEFAULT_RETRY, parseRetryAfter, retryDelayMs, sleep, type RetryPolicy } from './retry';
+import {
+  azureResourceMonthlyUsageRecordSchema,
+  collectionPageSchema,
+  customerMonthlyUsageRecordSchema,
+  customerUsageSummarySchema,
+  errorBodySchema,
+  partnerUsageSummarySchema,
+  subscriptionMonthlyUsageRecordSchema,
+  validate,
+} from './schemas';
+import { createHttp, send } from './transport';
+
+export interface PartnerCenterClientOptions {
+  settings: Settings['partnerCenter'];
+  tokens: TokenProvider;
+  logger: Logger;
+  /** Shared with the token provider in production; one is created when absent. */
+  http?: AxiosInstance;
+  /** Overrides of the retry timing (tests shorten the waits); maxRetries comes from settings. */
+  retry?: Partial<RetryPolicy>;
+  /** Jitter source, [0, 1). */
+  random?: () => number;
+}
+
+/** Partner Center's "Customer does not have usage data.": a normal state, not a failure. */
+export const NO_USAGE_DATA = 3000;
+
+interface Fetched {
+  body: unknown;
+  context: RequestIds & { endpoint: string };
+}
+
+/**
+ * The Partner Center client of the process (create it once: it owns the rate limiter and the
+ * keep-alive connections). Every request goes through the limiter, carries a new MS-RequestId,
+ * the run's MS-CorrelationId and the app's User-Agent, is retried within bounds on 429/408/5xx,
+ * network errors, timeouts and unparseable bodies, and re-authenticates once on a 401.
+ */
+export function createPartnerCenterClient(options: PartnerCenterClientOptions): PartnerCenterClient {
+  return new HttpPartnerCenterClient(options);
+}
+
+class HttpPartnerCenterClient implements PartnerCenterClient {
+  private readonly http: AxiosInstance;
+  private readonly limiter: RequestLimiter;
+  private readonly retry: RetryPolicy;
+  private readonly random: () => number;
+
+  constructor(private readonly options: PartnerCenterClientOptions) {
+    this.http = options.http ?? createHttp();
+    this.limiter = createRequestLimiter({
+      requestsPerMinute: options.settings.requestsPerMinute,
+      maxConcurrency: options.settings.maxConcurrency,
+    });
+    this.retry = { ...DEFAULT_RETRY, maxRetries: options.settings.maxRetries, ...options.retry };
+    this.random = options.random ?? Math.random;
+  }
+
+  async getPartnerUsageSummary(call: CallOptions = {}): Promise<PartnerUsageSummary> {
+    const fetched = await this.fetchJson({ path: '/v1/usagesummary', headers: {} }, call);
+    return check(partnerUsageSummarySchema, fetched.body, [], fetched.context);
+  }
+
+  listCustomerUsageRecords(call: CallOptions = {}): AsyncIterable<CustomerMonthlyUsageRecord> {
+    return this.list('/v1/customers/usagerecords', customerMonthlyUsageRecordSchema, call);
+  }
+
+  async getCustomerUsageSummary(
+    customerId: string,
+    call: CallOptions = {},
+  ): Promise<CustomerUsageSummary | undefined> {
+    try {
+      const fetched = await this.fetchJson(
+        { path: `/v1/customers/${encodeURIComponent(customerId)}/usagesummary`, headers: {} },
+        call,
+      );
+      return check(customerUsageSummarySchema, fetched.body, [], fetched.context);
+    } catch (error) {
+      if (error instanceof PartnerCenterError && error.pcCode === NO_USAGE_DATA) return undefined;
+      throw error;
+    }
+  }
+
+  listSubscriptionUsageRecords(
+    customerId: string,
+    call: CallOptions = {},
+  ): AsyncIterable<SubscriptionMonthlyUsageRecord> {
+    return this.list(
+      `/v1/customers/${encodeURIComponent(customerId)}/subscriptions/usagerecords`,
+      subscriptionMonthlyUsageRecordSchema,
+      call,
+    );
+  }
+
+  listResourceUsageRecords(
+    customerId: string,
+    subscriptionId: string,
+    call: CallOptions = {},
+  ): AsyncIterable<AzureResourceMonthlyUsageRecord> {
+    return this.list(
+      `/v1/customers/${encodeURIComponent(customerId)}/subscriptions/${encodeURIComponent(subscriptionId)}/usagerecords/resources`,
+      azureResourceMonthlyUsageRecordSchema,
+      call,
+    );
+  }
+
+  private list<S extends z.ZodType>(
+    path: string,
+    itemSchema: S,
+    call: CallOptions,
+  ): AsyncIterable<z.output<S>> {
+    // Every page of one listing shares a correlation id, even when the caller gave none.
+    const pageCall = { ...call, correlationId: call.correlationId ?? randomUUID() };
+    return paginate<z.output<S>>(
+      { path, headers: {} },
+      async (request) => {
+        const { body, context } = await this.fetchJson(request, pageCall);
+        const page = check(collectionPageSchema, body, [], context);
+        const items = page.items.map((item, index) => check(itemSchema, item, ['items', index], context));
+        return { items, next: page.next };
+      },
+      this.options.settings.baseUrl,
+    );
+  }
+
+  private async fetchJson(request: PageRequest, call: CallOptions): Promise<Fetched> {
+    const { settings, tokens, logger } = this.options;
+    const correlationId = call.correlationId ?? randomUUID();
+    const endpoint = `GET ${request.path.split('?')[0]}`;
+    const url = `${settings.baseUrl}${request.path}`;
+    const firstAt = Date.now();
+    let retries = 0;
+    let attempts = 0;
+    let reauthenticated = false;
+
+    for (;;) {
+      attempts++;
+      const requestId = randomUUID();
+      const ids: RequestIds = { requestId, correlationId };
+      const { outcome, token } = await this.limiter.run(async () => {
+        const token = await tokens.getAccessToken({ signal: call.signal });
+        const startedAt = Date.now();
+        const outcome = await send(this.http, {
+          method: 'GET',
+          url,
+          headers: {
+            ...request.headers,
+            Authorization: `Bearer ${token}`,
+            Accept: 'application/json',
+            'User-Agent': USER_AGENT,
+            'MS-RequestId': requestId,
+            'MS-CorrelationId': correlationId,
+          },
+          timeoutMs: settings.timeoutMs,
+          signal: call.signal,
+        });
+        logger.debug('Partner Center request', {
+          endpoint,
+          outcome: outcome.kind === 'response' ? outcome.status : outcome.kind,
+          ms: Date.now() - startedAt,
+          ...ids,
+        });
+        return { outcome, token };
+      }, call.signal);
+
+      let failure: Error;
+      let retryAfterMs: number | undefined;
+      if (outcome.kind === 'aborted') {
+        throw new RequestAbortedError(endpoint);
+      } else if (outcome.kind === 'timeout') {
+        failure = new PartnerCenterTimeoutError(endpoint, settings.timeoutMs, ids, attempts);
+      } else if (outcome.kind === 'network') {
+        failure = new PartnerCenterNetworkError(endpoint, outcome.reason, ids, attempts);
+      } else if (outcome.status >= 200 && outcome.status < 300) {
+        try {
+          return { body: parseJson(outcome.text), context: { ...ids, endpoint } };
+        } catch (error) {
+          // A body that is not JSON at all is a transport accident (a cut or mangled answer);
+          // the GET is safe to repeat. A wrong shape in valid JSON is not retried (see check).
+          if (!(error instanceof ResponseShapeError)) throw error;
+          failure = error.withContext({ ...ids, endpoint });
+        }
+      } else if (outcome.status === 401 && !reauthenticated) {
+        // The token expired or was revoked early: refresh it once and repeat, outside the retry budget.
+        reauthenticated = true;
+        tokens.invalidate(token);
+        logger.info('Partner Center answered 401; refreshing the access token once', { endpoint, ...ids });
+        continue;
+      } else {
+        const error = httpError(outcome.status, outcome.text, {
+          method: 'GET',
+          path: request.path,
+          ids,
+          attempts,
+        });
+        if (!isRetryableStatus(outcome.status)) throw error;
+        failure = error;
+        retryAfterMs = parseRetryAfter(outcome.headers['retry-after']);
+      }
+
+      if (retries >= this.retry.maxRetries) throw failure;
+      const delayMs = retryDelayMs(retries, this.retry, retryAfterMs, this.random);
+      if (Date.now() + delayMs - firstAt > this.retry.maxTotalMs) throw failure;
+      retries++;
+      logger.warn('Partner Center request failed; retrying', {
+        endpoint,
+        reason: failure.message,
+        retry: retries,
+        of: this.retry.maxRetries,
+        delayMs,
+        retryAfterMs,
+        ...ids,
+      });
+      await sleep(delayMs, call.signal, endpoint);
+    }
+  }
+}
+
+/** 408, 429 and 5xx other than 501/505 (which will not change on a second try). */
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 429 || (status >= 500 && status !== 501 && status !== 505);
+}
+
+function httpError(
+  status: number,
+  text: string,
+  request: { method: string; path: string; ids: RequestIds; attempts: number },
+): PartnerCenterError {
+  const parsed = errorBodySchema.safeParse(tryParseJson(text));
+  const body = parsed.success ? parsed.data : { pcCode: undefined, description: undefined };
+  return new PartnerCenterError({
+    status,
+    pcCode: body.pcCode,
+    // An HTML or plain-text error page: its first line is still worth quoting.
+    description: body.description ?? (text.trim() ? text.trim().split('\n')[0].slice(0, 200) : undefined),
+    method: request.method,
+    path: request.path.split('?')[0],
+    ...request.ids,
+    attempts: request.attempts,
+  });
+}
+
+function check<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  prefix: PropertyKey[],
+  context: RequestIds & { endpoint: string },
+): z.output<S> {
+  try {
+    return validate(schema, value, prefix);
+  } catch (error) {
+    if (error instanceof ResponseShapeError) throw error.withContext(context);
+    throw error;
+  }
+}

@@ -1,0 +1,75 @@
+import { RequestAbortedError } from './errors';
+
+/**
+ * How the client retries a request after 429, 408, 5xx, a network error, a timeout or a body
+ * that is not JSON. Bounded twice: in count (maxRetries) and in time (maxTotalMs from the first
+ * attempt), so a throttled or failing Partner Center cannot hold a function invocation forever.
+ */
+export interface RetryPolicy {
+  /** Retries after the first attempt (PARTNER_CENTER_MAX_RETRIES). */
+  maxRetries: number;
+  /** Backoff cap of retry n is baseDelayMs * 2^n, at most maxDelayMs; the wait is drawn below it. */
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** No retry starts later than this after the first attempt. */
+  maxTotalMs: number;
+}
+
+export const DEFAULT_RETRY: Omit<RetryPolicy, 'maxRetries'> = {
+  baseDelayMs: 500,
+  maxDelayMs: 30_000,
+  maxTotalMs: 5 * 60_000,
+};
+
+/**
+ * Milliseconds a `Retry-After` header asks for: delta-seconds ("57") or an HTTP date. Undefined
+ * when absent or unreadable; never negative.
+ */
+export function parseRetryAfter(value: string | undefined, nowMs: number = Date.now()): number | undefined {
+  if (value === undefined) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.ceil(Number(trimmed) * 1000);
+  const at = Date.parse(trimmed);
+  if (Number.isNaN(at)) return undefined;
+  return Math.max(0, at - nowMs);
+}
+
+/**
+ * Exponential backoff with full jitter (uniform in [0, min(maxDelayMs, baseDelayMs * 2^retry)]),
+ * which spreads the retries of concurrent callers instead of synchronising them.
+ */
+export function backoffMs(retry: number, policy: RetryPolicy, random: () => number = Math.random): number {
+  const cap = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** retry);
+  return Math.floor(random() * cap);
+}
+
+/**
+ * The wait before retry number `retry` (0-based). When the server said Retry-After, that much is
+ * waited in full and the jittered backoff comes on top, so repeated 429s back off further and
+ * parallel callers do not all return in the same instant.
+ */
+export function retryDelayMs(
+  retry: number,
+  policy: RetryPolicy,
+  retryAfterMs: number | undefined,
+  random: () => number = Math.random,
+): number {
+  return (retryAfterMs ?? 0) + backoffMs(retry, policy, random);
+}
+
+/** Resolves after `ms`, or rejects with RequestAbortedError as soon as `signal` fires. */
+export function sleep(ms: number, signal?: AbortSignal, endpoint?: string): Promise<void> {
+  if (signal?.aborted) return Promise.reject(new RequestAbortedError(endpoint));
+  if (ms <= 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new RequestAbortedError(endpoint));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

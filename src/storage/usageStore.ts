@@ -77,8 +77,12 @@ export interface RunRecord {
     customersWritten: number;
     customersFailed: number;
     subscriptionsWritten: number;
+    /** Subscriptions of failed customers that were discovered before the customer failed. */
+    subscriptionsFailed?: number;
     resourcesWritten: number;
   };
+  /** How many invocations (time budgets) the run has taken so far. */
+  invocations?: number;
 }
 
 export interface UsageReader {

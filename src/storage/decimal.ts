@@ -1,0 +1,26 @@
+import type { Decimal } from '../domain/usage';
+
+const DECIMAL = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
+
+/** An exact decimal as digits × 10^exponent; undefined when the text is not a decimal number. */
+function parse(value: Decimal): { digits: bigint; exponent: number } | undefined {
+  const m = DECIMAL.exec(value.trim());
+  if (!m || (m[2] === '' && (m[3] ?? '') === '')) return undefined;
+  const fraction = m[3] ?? '';
+  const digits = BigInt(`${m[1] === '-' ? '-' : ''}${m[2] || '0'}${fraction}`);
+  return { digits, exponent: Number(m[4] ?? '0') - fraction.length };
+}
+
+/**
+ * Compares two decimal strings exactly (no floating point): -1, 0 or 1; undefined when either
+ * is not a number.
+ */
+export function compareDecimal(a: Decimal, b: Decimal): -1 | 0 | 1 | undefined {
+  const x = parse(a);
+  const y = parse(b);
+  if (!x || !y) return undefined;
+  const exponent = Math.min(x.exponent, y.exponent);
+  const left = x.digits * 10n ** BigInt(x.exponent - exponent);
+  const right = y.digits * 10n ** BigInt(y.exponent - exponent);
+  return left < right ? -1 : left > right ? 1 : 0;
+}

@@ -1,0 +1,321 @@
+import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
+import type {
+  AzureResourceMonthlyUsageRecord,
+  CustomerMonthlyUsageRecord,
+  CustomerUsageSummary,
+  PartnerUsageSummary,
+  SubscriptionMonthlyUsageRecord,
+} from '../domain/usage';
+import { compareDecimal } from './decimal';
+import { isConflict } from './errors';
+import {
+  customerPartition,
+  historyRowKey,
+  keyPart,
+  PARTNER_PARTITION,
+  resourcesPartition,
+  runListPartition,
+  subscriptionHistoryRowKey,
+  VIEW_ROW,
+} from './keys';
+import { writePartition, type TableMetrics } from './partitionWriter';
+import type { EntityLike } from './tableLimits';
+import { defined, type UsageTableName } from './usageTables';
+import { viewEntities } from './viewDocument';
+
+/** The billing period a view belongs to, from the customer's (or partner's) usage summary. */
+export interface BillingPeriod {
+  billingStartDate?: string;
+  billingEndDate?: string;
+}
+
+export interface SubscriptionSnapshot extends BillingPeriod {
+  runId: string;
+  customerId: string;
+  takenAt: Date;
+  subscription: SubscriptionMonthlyUsageRecord;
+  hasResourceBreakdown: boolean;
+  resources: AzureResourceMonthlyUsageRecord[];
+}
+
+export interface CustomerSnapshot {
+  runId: string;
+  customerId: string;
+  takenAt: Date;
+  /** Undefined when Partner Center has no usage data for the customer. */
+  summary?: CustomerUsageSummary;
+  /** The customer's monthly usage record from the customers list; history falls back on its totals. */
+  record: CustomerMonthlyUsageRecord;
+  subscriptions: SubscriptionMonthlyUsageRecord[];
+}
+
+/** One customer's row in a run's customers list; it doubles as the run's checkpoint for it. */
+export interface CustomerListEntry {
+  record: CustomerMonthlyUsageRecord;
+  takenAt: Date;
+  outcome: 'written' | 'failed';
+  subscriptionsWritten: number;
+  resourcesWritten: number;
+  subscriptionsFailed: number;
+  failure?: { code: string; status?: number; message: string };
+}
+
+export interface RunTotals {
+  customersWritten: number;
+  customersFailed: number;
+  subscriptionsWritten: number;
+  subscriptionsFailed: number;
+  resourcesWritten: number;
+}
+
+/** Headers of a customer's or subscription's latest view (see viewDocument.ts). */
+export interface ViewState {
+  runId: string;
+  takenAt: string;
+  state: 'found' | 'notSnapshotted';
+}
+
+export interface CustomerViewBody {
+  summary?: CustomerUsageSummary;
+  subscriptions: SubscriptionMonthlyUsageRecord[];
+}
+
+export interface SubscriptionViewBody {
+  subscription: SubscriptionMonthlyUsageRecord;
+  resources: AzureResourceMonthlyUsageRecord[];
+}
+
+const replace = (entity: EntityLike): TransactionAction => ['upsert', entity, 'Replace'];
+
+/**
+ * The write side of the cache. A customer's view and its history rows share its partition, so
+ * the transaction that replaces the view also adds the history point: readers see the previous
+ * complete snapshot until that one request, then the new one.
+ */
+export class SnapshotWriter {
+  constructor(
+    private readonly tables: Record<UsageTableName, TableClient>,
+    private readonly metrics: TableMetrics,
+  ) {}
+
+  /** Replaces one subscription's resources view (one transaction). */
+  async writeSubscription(input: SubscriptionSnapshot): Promise<void> {
+    const partitionKey = resourcesPartition(input.customerId, input.subscription.subscriptionId);
+    const body: SubscriptionViewBody = { subscription: input.subscription, resources: input.resources };
+    const rows = viewEntities(
+      partitionKey,
+      defined({
+        runId: input.runId,
+        takenAt: input.takenAt.toISOString(),
+        state: 'found',
+        customerId: input.customerId,
+        subscriptionId: input.subscription.subscriptionId,
+        offerId: input.subscription.offerId,
+        hasResourceBreakdown: input.hasResourceBreakdown,
+        resourceCount: input.resources.length,
+        billingStartDate: input.billingStartDate,
+        billingEndDate: input.billingEndDate,
+      }),
+      body,
+    );
+    await writePartition(this.tables.resources, this.metrics, [], rows.map(replace));
+  }
+
+  /**
+   * Replaces a customer's view and adds its history points (customer totals and each
+   * subscription's totals). Write the subscriptions' resources first: this is the flip.
+   */
+  async commitCustomer(input: CustomerSnapshot): Promise<void> {
+    const partitionKey = customerPartition(input.customerId);
+    const takenAtMs = input.takenAt.getTime();
+    const billing = {
+      billingStartDate: input.summary?.billingStartDate,
+      billingEndDate: input.summary?.billingEndDate,
+    };
+    const body: CustomerViewBody = { summary: input.summary, subscriptions: input.subscriptions };
+    const view = viewEntities(
+      partitionKey,
+      defined({
+        runId: input.runId,
+        takenAt: input.takenAt.toISOString(),
+        state: 'found',
+        customerId: input.customerId,
+        subscriptionCount: input.subscriptions.length,
+        ...billing,
+      }),
+      body,
+    );
+    const totals = input.summary ?? input.record;
+    const history: EntityLike = defined({
+      partitionKey,
+      rowKey: historyRowKey(takenAtMs, input.runId),
+      kind: 'customer',
+      runId: input.runId,
+      takenAt: input.takenAt.toISOString(),
+      ...billing,
+      totalCost: totals.totalCost,
+      usdTotalCost: totals.usdTotalCost,
+      currencyCode: totals.currencyCode,
+      currencyLocale: totals.currencyLocale,
+    });
+    const subscriptionHistory = input.subscriptions.map((s): TransactionAction =>
+      replace(
+        defined({
+          partitionKey,
+          rowKey: subscriptionHistoryRowKey(s.subscriptionId, takenAtMs, input.runId),
+          kind: 'subscription',
+          subscriptionId: s.subscriptionId,
+          runId: input.runId,
+          takenAt: input.takenAt.toISOString(),
+          ...billing,
+          totalCost: s.totalCost,
+          usdTotalCost: s.usdTotalCost,
+          currencyCode: s.currencyCode,
+          currencyLocale: s.currencyLocale,
+        }),
+      ),
+    );
+    await writePartition(this.tables.customers, this.metrics, subscriptionHistory, [
+      ...view.map(replace),
+      replace(history),
+    ]);
+  }
+
+  /**
+   * A customer that failed before it ever had a view gets a placeholder, so the API can say
+   * "known, not snapshotted yet" rather than "unknown". An existing view is left alone.
+   */
+  async markCustomerKnown(customerId: string, runId: string, takenAt: Date): Promise<void> {
+    try {
+      this.metrics.roundTrips++;
+      await this.tables.customers.createEntity({
+        partitionKey: customerPartition(customerId),
+        rowKey: VIEW_ROW,
+        runId,
+        takenAt: takenAt.toISOString(),
+        state: 'notSnapshotted',
+        customerId,
+        parts: 0,
+        chunks: 0,
+      });
+    } catch (error) {
+      if (!isConflict(error)) throw error;
+    }
+  }
+
+  /** Records finished customers in the run's list partition (100 per transaction). */
+  async recordCustomers(runId: string, entries: readonly CustomerListEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const rows = entries.map((e) => replace(listRow(runId, e)));
+    await writePartition(this.tables.customerLists, this.metrics, rows);
+  }
+
+  /**
+   * What the run has finished so far, from its list partition (one single-partition query): the
+   * customers done (as key parts, see keyPart) and exact totals over them.
+   */
+  async runProgress(runId: string): Promise<{ finished: Set<string>; totals: RunTotals }> {
+    const finished = new Set<string>();
+    const totals: RunTotals = {
+      customersWritten: 0,
+      customersFailed: 0,
+      subscriptionsWritten: 0,
+      subscriptionsFailed: 0,
+      resourcesWritten: 0,
+    };
+    const rows = this.tables.customerLists.listEntities<Record<string, unknown>>({
+      queryOptions: {
+        filter: odata`PartitionKey eq ${runListPartition(runId)}`,
+        select: ['RowKey', 'outcome', 'subscriptionsWritten', 'subscriptionsFailed', 'resourcesWritten'],
+      },
+    });
+    for await (const page of rows.byPage({ maxPageSize: 1000 })) {
+      this.metrics.roundTrips++;
+      for (const row of page) {
+        finished.add(row.rowKey as string);
+        addEntry(totals, row);
+      }
+    }
+    return { finished, totals };
+  }
+
+  /**
+   * Makes run `runId` the partner-level view: the partner summary and, through the view's runId,
+   * that run's customers list. One transaction, at the run's end only.
+   */
+  async publishPartner(runId: string, takenAt: Date, summary: PartnerUsageSummary): Promise<void> {
+    const view = viewEntities(
+      PARTNER_PARTITION,
+      defined({
+        runId,
+        takenAt: takenAt.toISOString(),
+        state: 'found',
+        billingStartDate: summary.billingStartDate,
+        billingEndDate: summary.billingEndDate,
+      }),
+      summary,
+    );
+    const history = defined({
+      partitionKey: PARTNER_PARTITION,
+      rowKey: historyRowKey(takenAt.getTime(), runId),
+      kind: 'partner',
+      runId,
+      takenAt: takenAt.toISOString(),
+      billingStartDate: summary.billingStartDate,
+      billingEndDate: summary.billingEndDate,
+      totalCost: summary.totalCost,
+      currencyCode: summary.currencyCode,
+      currencyLocale: summary.currencyLocale,
+    });
+    await writePartition(this.tables.customers, this.metrics, [], [...view.map(replace), replace(history)]);
+  }
+}
+
+/**
+ * overBudget: the customer has a budget and its total cost is above it, compared exactly on the
+ * decimal strings (as Partner Center counts customersOverBudget); percentUsed is not used.
+ */
+export function isOverBudget(record: Pick<CustomerMonthlyUsageRecord, 'budget' | 'totalCost'>): boolean {
+  if (record.budget === undefined) return false;
+  return compareDecimal(record.totalCost, record.budget) === 1;
+}
+
+/** Adds one list row (or entry) to run totals. */
+export function addEntry(totals: RunTotals, row: Record<string, unknown>): void {
+  if (row.outcome === 'failed') totals.customersFailed++;
+  else totals.customersWritten++;
+  totals.subscriptionsWritten += Number(row.subscriptionsWritten ?? 0);
+  totals.subscriptionsFailed += Number(row.subscriptionsFailed ?? 0);
+  totals.resourcesWritten += Number(row.resourcesWritten ?? 0);
+}
+
+function listRow(runId: string, entry: CustomerListEntry): EntityLike {
+  const r = entry.record;
+  return defined({
+    partitionKey: runListPartition(runId),
+    rowKey: keyPart(r.customerId),
+    customerId: r.customerId,
+    name: r.name,
+    budget: r.budget,
+    customerSpendingBudget: r.customerSpendingBudget,
+    percentUsed: r.percentUsed,
+    isUpgraded: r.isUpgraded,
+    totalCost: r.totalCost,
+    usdTotalCost: r.usdTotalCost,
+    currencyCode: r.currencyCode,
+    currencyLocale: r.currencyLocale,
+    lastModifiedDate: r.lastModifiedDate,
+    // Filter properties: typed so the filter runs server-side in the one partition.
+    overBudget: isOverBudget(r),
+    currencyCodeKey: r.currencyCode?.toUpperCase(),
+    currencyLocaleKey: r.currencyLocale?.toUpperCase(),
+    takenAt: entry.takenAt.toISOString(),
+    outcome: entry.outcome,
+    subscriptionsWritten: entry.subscriptionsWritten,
+    subscriptionsFailed: entry.subscriptionsFailed,
+    resourcesWritten: entry.resourcesWritten,
+    failureCode: entry.failure?.code,
+    failureStatus: entry.failure?.status,
+    failureMessage: entry.failure?.message.slice(0, 1000),
+  });
+}

@@ -1,0 +1,299 @@
+import { odata, type TableClient, type TableEntityResult } from '@azure/data-tables';
+import type { CustomerMonthlyUsageRecord, PartnerUsageSummary } from '../domain/usage';
+import { InvalidContinuationTokenError } from './errors';
+import {
+  customerPartition,
+  HISTORY_PREFIX,
+  historyRange,
+  PARTNER_PARTITION,
+  resourcesPartition,
+  runListPartition,
+  subscriptionHistoryPrefix,
+  VIEW_ROW,
+} from './keys';
+import type { TableMetrics } from './partitionWriter';
+import type { RunStore } from './runStore';
+import { toRunRecord } from './runStore';
+import type { CustomerViewBody, SubscriptionViewBody, ViewState } from './snapshotWriter';
+import type {
+  CustomerListFilter,
+  CustomerView,
+  HistoryPoint,
+  Lookup,
+  Page,
+  RunRecord,
+  SnapshotInfo,
+  SubscriptionResourcesView,
+  UsageReader,
+} from './usageStore';
+import type { UsageTableName } from './usageTables';
+import { readViewRows } from './viewDocument';
+
+type Row = TableEntityResult<Record<string, unknown>>;
+type Header = ViewState & {
+  billingStartDate?: string;
+  billingEndDate?: string;
+  hasResourceBreakdown?: boolean;
+};
+
+interface ListToken {
+  /** The run whose list is being paged: later pages stay on it even after a newer run publishes. */
+  r: string;
+  t: string;
+  b?: string;
+  e?: string;
+  c: string;
+}
+
+/**
+ * The read side over Table Storage. Every method is one single-partition query (a view's rows,
+ * a history range, a page of a run's customers list) or, for a continued customers page, exactly
+ * that; none touches another customer's partition.
+ */
+export class TableUsageReader implements UsageReader {
+  constructor(
+    private readonly tables: Record<UsageTableName, TableClient>,
+    private readonly runs: RunStore,
+    private readonly metrics: TableMetrics,
+  ) {}
+
+  async getPartnerSummary(): Promise<{ snapshot: SnapshotInfo; summary: PartnerUsageSummary } | undefined> {
+    const view = await this.readView<PartnerUsageSummary>(this.tables.customers, PARTNER_PARTITION);
+    if (!view || view.header.state !== 'found') return undefined;
+    return { snapshot: snapshotOf(view.header), summary: view.body };
+  }
+
+  async listCustomers(query: {
+    filter: CustomerListFilter;
+    limit: number;
+    continuationToken?: string;
+  }): Promise<{ snapshot: SnapshotInfo; page: Page<CustomerMonthlyUsageRecord> } | undefined> {
+    let token = query.continuationToken ? decodeToken(query.continuationToken) : undefined;
+    if (query.continuationToken && !token)
+      throw new InvalidContinuationTokenError('The continuation token is not one this service issued');
+    let snapshot: SnapshotInfo;
+    if (token) {
+      snapshot = { runId: token.r, takenAt: token.t, billingStartDate: token.b, billingEndDate: token.e };
+    } else {
+      const partner = await this.getPartnerSummary();
+      if (!partner) return undefined;
+      snapshot = partner.snapshot;
+    }
+    const clauses = [odata`PartitionKey eq ${runListPartition(snapshot.runId)}`];
+    if (query.filter.overBudget !== undefined) clauses.push(odata`overBudget eq ${query.filter.overBudget}`);
+    if (query.filter.isUpgraded !== undefined) clauses.push(odata`isUpgraded eq ${query.filter.isUpgraded}`);
+    if (query.filter.currency !== undefined) {
+      const currency = query.filter.currency.toUpperCase();
+      clauses.push(odata`(currencyCodeKey eq ${currency} or currencyLocaleKey eq ${currency})`);
+    }
+    const limit = Math.min(Math.max(Math.floor(query.limit), 1), 1000);
+    const items: CustomerMonthlyUsageRecord[] = [];
+    let next: string | undefined = token?.c;
+    // A filtered query may answer a page with no rows and a continuation; keep going until rows come.
+    do {
+      const pages = this.tables.customerLists
+        .listEntities<Record<string, unknown>>({ queryOptions: { filter: clauses.join(' and ') } })
+        .byPage({ maxPageSize: limit, continuationToken: next });
+      const result = await pages.next();
+      this.metrics.roundTrips++;
+      if (result.done) {
+        next = undefined;
+        break;
+      }
+      for (const row of result.value) items.push(listRecord(row));
+      next = result.value.continuationToken;
+    } while (items.length === 0 && next);
+    token = next
+      ? {
+          r: snapshot.runId,
+          t: snapshot.takenAt,
+          b: snapshot.billingStartDate,
+          e: snapshot.billingEndDate,
+          c: next,
+        }
+      : undefined;
+    return { snapshot, page: { items, continuationToken: token ? encodeToken(token) : undefined } };
+  }
+
+  async getCustomer(customerId: string): Promise<Lookup<CustomerView>> {
+    const view = await this.readView<CustomerViewBody>(this.tables.customers, customerPartition(customerId));
+    if (!view) return { status: 'unknown' };
+    if (view.header.state !== 'found') return { status: 'notSnapshotted' };
+    return {
+      status: 'found',
+      value: {
+        snapshot: snapshotOf(view.header),
+        summary: view.body.summary,
+        subscriptions: view.body.subscriptions,
+      },
+    };
+  }
+
+  async getSubscriptionResources(
+    customerId: string,
+    subscriptionId: string,
+  ): Promise<Lookup<SubscriptionResourcesView>> {
+    const view = await this.readView<SubscriptionViewBody>(
+      this.tables.resources,
+      resourcesPartition(customerId, subscriptionId),
+    );
+    if (view && view.header.state === 'found') {
+      return {
+        status: 'found',
+        value: {
+          snapshot: snapshotOf(view.header),
+          subscription: view.body.subscription,
+          hasResourceBreakdown: view.header.hasResourceBreakdown === true,
+          resources: view.body.resources,
+        },
+      };
+    }
+    // Not found: only on this path, tell "customer known but not snapshotted" from "unknown".
+    const customer = await this.customerState(customerId);
+    return { status: customer === 'notSnapshotted' ? 'notSnapshotted' : 'unknown' };
+  }
+
+  customerHistory(
+    customerId: string,
+    query: { from?: Date; to?: Date; limit: number; continuationToken?: string },
+  ): Promise<Lookup<Page<HistoryPoint>>> {
+    return this.history(customerId, HISTORY_PREFIX, query);
+  }
+
+  subscriptionHistory(
+    customerId: string,
+    subscriptionId: string,
+    query: { from?: Date; to?: Date; limit: number; continuationToken?: string },
+  ): Promise<Lookup<Page<HistoryPoint>>> {
+    return this.history(customerId, subscriptionHistoryPrefix(subscriptionId), query);
+  }
+
+  async listRuns(limit: number): Promise<RunRecord[]> {
+    return (await this.runs.listRuns(limit)).map(toRunRecord);
+  }
+
+  private async history(
+    customerId: string,
+    prefix: string,
+    query: { from?: Date; to?: Date; limit: number; continuationToken?: string },
+  ): Promise<Lookup<Page<HistoryPoint>>> {
+    const partitionKey = customerPartition(customerId);
+    const range = historyRange(prefix, query.from, query.to);
+    const limit = Math.min(Math.max(Math.floor(query.limit), 1), 1000);
+    const pages = this.tables.customers
+      .listEntities<Record<string, unknown>>({
+        queryOptions: {
+          filter: odata`PartitionKey eq ${partitionKey} and RowKey ge ${range.ge} and RowKey le ${range.le}`,
+        },
+      })
+      .byPage({ maxPageSize: limit, continuationToken: query.continuationToken });
+    const result = await pages.next();
+    this.metrics.roundTrips++;
+    const items = result.done ? [] : result.value.map(historyPoint);
+    const continuationToken = result.done ? undefined : result.value.continuationToken;
+    if (items.length === 0 && !query.continuationToken) {
+      const state = await this.customerState(customerId);
+      if (state === undefined) return { status: 'unknown' };
+      if (state === 'notSnapshotted') return { status: 'notSnapshotted' };
+    }
+    return { status: 'found', value: { items, continuationToken } };
+  }
+
+  private async customerState(customerId: string): Promise<ViewState['state'] | undefined> {
+    try {
+      this.metrics.roundTrips++;
+      const row = await this.tables.customers.getEntity<Record<string, unknown>>(
+        customerPartition(customerId),
+        VIEW_ROW,
+        { queryOptions: { select: ['state'] } },
+      );
+      return row.state as ViewState['state'];
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /** The view's rows (header and parts): one single-partition query over RowKey `view`…`view~`. */
+  private async readView<B>(
+    table: TableClient,
+    partitionKey: string,
+  ): Promise<{ header: Header; body: B } | undefined> {
+    const rows: Row[] = [];
+    const pages = table
+      .listEntities<Record<string, unknown>>({
+        queryOptions: {
+          filter: odata`PartitionKey eq ${partitionKey} and RowKey ge ${VIEW_ROW} and RowKey le ${`${VIEW_ROW}~`}`,
+        },
+      })
+      .byPage({ maxPageSize: 1000 });
+    for await (const page of pages) {
+      this.metrics.roundTrips++;
+      rows.push(...page);
+    }
+    return readViewRows<Header, B>(rows);
+  }
+}
+
+function snapshotOf(header: Header): SnapshotInfo {
+  return {
+    runId: header.runId,
+    takenAt: header.takenAt,
+    billingStartDate: header.billingStartDate,
+    billingEndDate: header.billingEndDate,
+  };
+}
+
+function opt(row: Row, name: string): string | undefined {
+  const value = row[name];
+  return value === undefined || value === null ? undefined : String(value);
+}
+
+function listRecord(row: Row): CustomerMonthlyUsageRecord {
+  return stripUndefined({
+    customerId: String(row.customerId),
+    name: opt(row, 'name'),
+    budget: opt(row, 'budget'),
+    customerSpendingBudget: opt(row, 'customerSpendingBudget'),
+    percentUsed: opt(row, 'percentUsed'),
+    isUpgraded: row.isUpgraded === true,
+    totalCost: String(row.totalCost),
+    usdTotalCost: opt(row, 'usdTotalCost'),
+    currencyCode: opt(row, 'currencyCode'),
+    currencyLocale: opt(row, 'currencyLocale'),
+    lastModifiedDate: opt(row, 'lastModifiedDate'),
+  });
+}
+
+function historyPoint(row: Row): HistoryPoint {
+  return stripUndefined({
+    runId: String(row.runId),
+    takenAt: String(row.takenAt),
+    billingStartDate: opt(row, 'billingStartDate'),
+    billingEndDate: opt(row, 'billingEndDate'),
+    totalCost: String(row.totalCost),
+    usdTotalCost: opt(row, 'usdTotalCost'),
+    currencyCode: opt(row, 'currencyCode'),
+    currencyLocale: opt(row, 'currencyLocale'),
+  });
+}
+
+function stripUndefined<T extends object>(value: T): T {
+  for (const key of Object.keys(value) as Array<keyof T>) if (value[key] === undefined) delete value[key];
+  return value;
+}
+
+function encodeToken(token: ListToken): string {
+  return Buffer.from(JSON.stringify(token), 'utf8').toString('base64url');
+}
+
+function decodeToken(raw: string): ListToken | undefined {
+  try {
+    const token = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Partial<ListToken>;
+    if (typeof token.r === 'string' && typeof token.t === 'string' && typeof token.c === 'string')
+      return token as ListToken;
+  } catch {
+    // fall through: a token this adapter did not issue
+  }
+  return undefined;
+}

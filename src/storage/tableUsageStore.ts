@@ -1,0 +1,73 @@
+import type { RunRecord, RunRequester, UsageReader } from './usageStore';
+import { newTableMetrics, type TableMetrics } from './partitionWriter';
+import { RetentionStore } from './retentionStore';
+import { RunStore, toRunRecord } from './runStore';
+import { SnapshotWriter } from './snapshotWriter';
+import type { TableClients } from './tableClients';
+import { TableUsageReader } from './tableUsageReader';
+import { ensureUsageTables, usageTableClients } from './usageTables';
+
+/**
+ * The Table Storage adapter, assembled: the API reads through it (UsageReader) and queues runs
+ * (RunRequester); the snapshot writes through `writer` and coordinates through `runs`.
+ */
+export interface UsageStore extends UsageReader, RunRequester {
+  runs: RunStore;
+  writer: SnapshotWriter;
+  retention: RetentionStore;
+  /** Requests sent to Table Storage so far by this store. */
+  metrics: TableMetrics;
+  /** Creates the tables that are missing (idempotent). Call once at startup. */
+  ensureTables(): Promise<void>;
+}
+
+export interface UsageStoreOptions {
+  /** The adapter's clock (lease expiry, run times); tests pass a controllable one. */
+  now?: () => Date;
+}
+
+export function createUsageStore(tables: TableClients, options: UsageStoreOptions = {}): UsageStore {
+  const now = options.now ?? (() => new Date());
+  const metrics = newTableMetrics();
+  const clients = usageTableClients(tables);
+  const runs = new RunStore(clients.runs, metrics, now);
+  const writer = new SnapshotWriter(clients, metrics);
+  const reader = new TableUsageReader(clients, runs, metrics);
+  let ensured: Promise<void> | undefined;
+  const ensureTables = () => {
+    ensured ??= ensureUsageTables(tables).catch((error: unknown) => {
+      ensured = undefined;
+      throw error;
+    });
+    return ensured;
+  };
+  const requester: RunRequester = {
+    requestRun: async (trigger: RunRecord['trigger']) => {
+      await ensureTables();
+      return toRunRecord(await runs.createRun(trigger));
+    },
+  };
+  const retention = new RetentionStore(clients, metrics);
+  return {
+    ...afterTables(reader, ensureTables),
+    ...requester,
+    runs,
+    writer,
+    retention,
+    metrics,
+    ensureTables,
+  };
+}
+
+/** The API may read before any snapshot ran: the first read creates the tables (once per process). */
+function afterTables(reader: UsageReader, ensureTables: () => Promise<void>): UsageReader {
+  return {
+    getPartnerSummary: async () => (await ensureTables(), reader.getPartnerSummary()),
+    listCustomers: async (query) => (await ensureTables(), reader.listCustomers(query)),
+    getCustomer: async (id) => (await ensureTables(), reader.getCustomer(id)),
+    getSubscriptionResources: async (c, s) => (await ensureTables(), reader.getSubscriptionResources(c, s)),
+    customerHistory: async (c, q) => (await ensureTables(), reader.customerHistory(c, q)),
+    subscriptionHistory: async (c, s, q) => (await ensureTables(), reader.subscriptionHistory(c, s, q)),
+    listRuns: async (limit) => (await ensureTables(), reader.listRuns(limit)),
+  };
+}

@@ -1,0 +1,92 @@
+import { VIEW_ROW } from './keys';
+import {
+  entityBytes,
+  MAX_CUSTOM_PROPERTIES,
+  MAX_ENTITY_BYTES,
+  MAX_STRING_CHARS,
+  type EntityLike,
+} from './tableLimits';
+
+/**
+ * A view (a customer's latest summary and subscriptions, a subscription's latest resources, …)
+ * is one JSON document stored as a header row `view` plus, when it is too large for one entity,
+ * part rows `view.p001`, `view.p002`, …. The JSON is cut into string properties of at most 32 K
+ * characters (Table Storage's 64 KiB string limit), and each row stays under 1 MiB and 252
+ * properties. All rows of a view are written in one transaction, so replacing a view is atomic.
+ */
+const PART_BYTES_TARGET = MAX_ENTITY_BYTES - 16 * 1024;
+const CHUNK_PROPERTY = (i: number) => `d${String(i).padStart(3, '0')}`;
+export const partRowKey = (part: number) => `${VIEW_ROW}.p${String(part).padStart(3, '0')}`;
+
+/** Cuts text into pieces of at most `max` UTF-16 units, never between a surrogate pair. */
+export function chunkText(text: string, max = MAX_STRING_CHARS): string[] {
+  const chunks: string[] = [];
+  let at = 0;
+  while (at < text.length) {
+    let end = Math.min(at + max, text.length);
+    const code = text.charCodeAt(end - 1);
+    if (end < text.length && code >= 0xd800 && code <= 0xdbff) end--;
+    chunks.push(text.slice(at, end));
+    at = end;
+  }
+  return chunks.length > 0 ? chunks : [''];
+}
+
+export interface ViewHeader {
+  runId: string;
+  [property: string]: unknown;
+}
+
+export function viewEntities(partitionKey: string, header: ViewHeader, body: unknown): EntityLike[] {
+  const chunks = chunkText(JSON.stringify(body));
+  const rows: EntityLike[] = [];
+  let current: EntityLike = { partitionKey, rowKey: VIEW_ROW, ...header, parts: 0, chunks: chunks.length };
+  let properties = Object.keys(current).length - 2;
+  let size = entityBytes(current);
+  let index = 0;
+  for (const chunk of chunks) {
+    const name = CHUNK_PROPERTY(index);
+    const bytes = 8 + name.length * 2 + chunk.length * 2 + 4;
+    if (properties + 1 > MAX_CUSTOM_PROPERTIES || size + bytes > PART_BYTES_TARGET) {
+      rows.push(current);
+      current = { partitionKey, rowKey: partRowKey(rows.length), runId: header.runId };
+      properties = 1;
+      size = entityBytes(current);
+      index = 0;
+    }
+    current[CHUNK_PROPERTY(index)] = chunk;
+    properties++;
+    size += bytes;
+    index++;
+  }
+  rows.push(current);
+  rows[0].parts = rows.length - 1;
+  return rows;
+}
+
+export class CorruptViewError extends Error {
+  readonly code = 'CorruptView';
+}
+
+/** Reassembles a view from the rows of its partition's `view…` range; undefined when absent. */
+export function readViewRows<H extends { runId: string }, B>(
+  rows: ReadonlyArray<Record<string, unknown> & { partitionKey?: string; rowKey?: string }>,
+): { header: H; body: B } | undefined {
+  const header = rows.find((r) => r.rowKey === VIEW_ROW);
+  if (!header) return undefined;
+  const parts = Number(header.parts ?? 0);
+  const pieces: string[] = [];
+  const collect = (row: Record<string, unknown>) => {
+    for (let i = 0; row[CHUNK_PROPERTY(i)] !== undefined; i++) pieces.push(String(row[CHUNK_PROPERTY(i)]));
+  };
+  collect(header);
+  for (let p = 1; p <= parts; p++) {
+    const row = rows.find((r) => r.rowKey === partRowKey(p));
+    // A part left over from an earlier, larger view has another runId; a missing one is corruption.
+    if (!row || row.runId !== header.runId)
+      throw new CorruptViewError(`${header.partitionKey}: view part ${p} missing`);
+    collect(row);
+  }
+  const text = pieces.join('');
+  return { header: header as unknown as H, body: (text === '' ? undefined : JSON.parse(text)) as B };
+}

@@ -1,10 +1,17 @@
 import type { TokenCredential } from '@azure/identity';
-import { getSettings, type Settings } from '../config/settings';
+import { getSettings, isLoopbackHost, type Settings } from '../config/settings';
 import { createAzureCredential } from '../identity/azureCredential';
+import { consoleLogger } from '../observability/logger';
 import { registerSecret } from '../observability/redact';
+import { RefreshTokenProvider } from '../partnerCenter/auth';
+import { createPartnerCenterClient } from '../partnerCenter/client';
+import type { PartnerCenterClient } from '../partnerCenter/partnerCenterClient';
+import { createHttp } from '../partnerCenter/transport';
+import { KeyVaultSecretStore } from '../secrets/keyVaultSecretStore';
 import { LocalSecretStore } from '../secrets/localSecretStore';
 import type { SecretStore } from '../secrets/secretStore';
 import { createTableClients, type TableClients } from '../storage/tableClients';
+import { createUsageStore, type UsageStore } from '../storage/tableUsageStore';
 
 /**
  * The composition root: every SDK client and adapter is built here, once per process, on first
@@ -15,6 +22,9 @@ export interface Dependencies {
   settings: Settings;
   tables: TableClients;
   secretStore: SecretStore;
+  partnerCenter: PartnerCenterClient;
+  /** The Table Storage adapter: the API's UsageReader/RunRequester and the snapshot's writer. */
+  usageStore: UsageStore;
 }
 
 let instance: Dependencies | undefined;
@@ -30,23 +40,50 @@ export function dependencies(): Dependencies {
   const settings = getSettings();
   registerSecret(settings.secrets.localClientSecret);
   registerSecret(settings.secrets.localRefreshToken);
+  const secretStore = createSecretStore(settings);
+  const tables = createTableClients(settings.storage, () => azureCredential(settings));
   instance = {
     settings,
-    tables: createTableClients(settings.storage, () => azureCredential(settings)),
-    secretStore: createSecretStore(settings),
+    tables,
+    usageStore: createUsageStore(tables),
+    secretStore,
+    partnerCenter: createPartnerCenter(settings, secretStore),
   };
   return instance;
 }
 
 function createSecretStore(settings: Settings): SecretStore {
-  if (settings.secrets.keyVaultUri) {
-    // Filled in by the Key Vault adapter (issue 4).
-    throw new Error('Key Vault secret store is not wired yet');
+  const vaultUri = settings.secrets.keyVaultUri;
+  if (vaultUri) {
+    // A loopback vault (a local fake) speaks plain http, which the SDK refuses unless told.
+    const local = new URL(vaultUri).protocol === 'http:' && isLoopbackHost(new URL(vaultUri).hostname);
+    return new KeyVaultSecretStore(vaultUri, azureCredential(settings), {
+      cacheMs: settings.secrets.cacheMs,
+      pingSecretName: settings.secrets.clientSecretName,
+      clientOptions: local
+        ? { allowInsecureConnection: true, disableChallengeResourceVerification: true }
+        : undefined,
+    });
   }
   return new LocalSecretStore({
     [settings.secrets.clientSecretName]: settings.secrets.localClientSecret,
     [settings.secrets.refreshTokenName]: settings.secrets.localRefreshToken,
   });
+}
+
+/** One HTTP client, token provider and rate limiter for every Partner Center call of the process. */
+function createPartnerCenter(settings: Settings, secretStore: SecretStore): PartnerCenterClient {
+  // Process-wide: its lines reach Application Insights through the worker's console capture.
+  const logger = consoleLogger();
+  const http = createHttp();
+  const tokens = new RefreshTokenProvider({
+    settings: settings.partnerCenter,
+    secretStore,
+    secretNames: settings.secrets,
+    logger,
+    http,
+  });
+  return createPartnerCenterClient({ settings: settings.partnerCenter, tokens, logger, http });
 }
 
 /** Tests that change settings between cases start from a clean root. */

@@ -1,4 +1,5 @@
 import { app } from '@azure/functions';
+import { ALL_METHODS, endpoint } from '../api/endpoint';
 import { createHealthHandler } from '../api/health';
 import { dependencies } from '../app/dependencies';
 import { APP_VERSION } from '../app/version';
@@ -21,9 +22,10 @@ export function healthHandler(): ReturnType<typeof createHealthHandler> {
   return handler;
 }
 
+// All methods, so a wrong one gets 405 with Allow (the host alone would answer a bare 404).
 app.http('health', {
   route: 'health',
-  methods: ['GET'],
+  methods: ALL_METHODS,
   authLevel: 'anonymous',
-  handler: () => healthHandler()(),
+  handler: endpoint({ GET: () => healthHandler()() }),
 });

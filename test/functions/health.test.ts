@@ -60,3 +60,16 @@ test('when the registered health function is invoked with the real request class
     'tableStorage',
   ]);
 });
+
+test('when health is called with a method it does not serve, then 405 with Allow and a JSON error', async () => {
+  await import('../../src/functions/health');
+  const { registeredFunctions } = await import('../../src/localHost/functionsCore');
+  const fn = registeredFunctions().find((f) => f.name === 'health');
+  const res = (await fn?.handler(
+    new HttpRequest({ method: 'POST', url: 'http://localhost/api/health' }),
+    new InvocationContext({ functionName: 'health' }),
+  )) as { status: number; headers: Record<string, string>; body: string };
+  expect(res.status).toBe(405);
+  expect(res.headers.Allow).toBe('GET, HEAD, OPTIONS');
+  expect(JSON.parse(res.body).error.code).toBe('MethodNotAllowed');
+});

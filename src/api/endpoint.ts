@@ -1,0 +1,61 @@
+import type { HttpMethod, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { errorCode } from '../domain/errors';
+import { contextLogger } from '../observability/logger';
+import { ApiError, errorResponse, isApiError } from './errors';
+
+export type ApiHandler = (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
+
+/**
+ * Every API route is registered for all of these, so that a wrong method reaches the handler and
+ * gets 405 with `Allow`, in Azure as locally (the host itself would answer a bare 404).
+ */
+export const ALL_METHODS: HttpMethod[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+
+type Served = Partial<Record<'GET' | 'POST', ApiHandler>>;
+
+/**
+ * One route's methods: HEAD answers as GET without a body, OPTIONS lists what is allowed, any
+ * other method is 405 with `Allow`. Caller errors become their JSON error; anything else is
+ * logged and answered with a bare 500 InternalError that says nothing about the cause.
+ */
+export function endpoint(served: Served): ApiHandler {
+  const allow = [...(served.GET ? ['GET', 'HEAD'] : []), ...(served.POST ? ['POST'] : []), 'OPTIONS'].join(
+    ', ',
+  );
+  return async (request, context) => {
+    const method = request.method.toUpperCase();
+    try {
+      if (method === 'OPTIONS') {
+        return { status: 204, headers: { Allow: allow, 'Cache-Control': 'no-store' } };
+      }
+      const handler = method === 'HEAD' ? served.GET : served[method as keyof Served];
+      if (!handler) {
+        throw new ApiError('MethodNotAllowed', `${method} is not allowed on this route; use ${allow}`, {
+          Allow: allow,
+        });
+      }
+      const response = await handler(request, context);
+      return method === 'HEAD' ? { ...response, body: undefined, jsonBody: undefined } : response;
+    } catch (error) {
+      return failure(error, context);
+    }
+  };
+}
+
+export function failure(error: unknown, context: InvocationContext): HttpResponseInit {
+  if (isApiError(error)) return errorResponse(error);
+  // The store's own coded errors that a caller can act on.
+  const code = errorCode(error);
+  if (code === 'RunAlreadyActive') {
+    return errorResponse(
+      new ApiError('RunAlreadyActive', 'A snapshot run is already queued or running; try again when it ends'),
+    );
+  }
+  if (code === 'InvalidContinuationToken') {
+    return errorResponse(
+      new ApiError('InvalidContinuationToken', 'continuationToken is not one this API issued'),
+    );
+  }
+  contextLogger(context).error('API request failed', { error, function: context.functionName });
+  return errorResponse(new ApiError('InternalError', 'The request failed; it has been logged'));
+}

@@ -1,0 +1,32 @@
+import type { Lookup } from '../../storage/usageStore';
+import { ApiError } from '../errors';
+
+/** The found value, or the 404 that says whether the customer is unknown or not snapshotted yet. */
+export function foundCustomer<T>(lookup: Lookup<T>, customerId: string): T {
+  if (lookup.status === 'found') return lookup.value;
+  if (lookup.status === 'notSnapshotted') {
+    throw new ApiError(
+      'CustomerNotSnapshotted',
+      `Customer ${customerId} is known but no snapshot has covered it yet; try again after the next run`,
+    );
+  }
+  throw new ApiError('CustomerNotFound', `No customer ${customerId} in the cache`);
+}
+
+/**
+ * Subscription routes: the store answers one lookup for the pair, so an unknown customer and an
+ * unknown subscription of a known customer are both reported as SubscriptionNotFound.
+ */
+export function foundSubscription<T>(lookup: Lookup<T>, customerId: string, subscriptionId: string): T {
+  if (lookup.status === 'found') return lookup.value;
+  if (lookup.status === 'notSnapshotted') {
+    throw new ApiError(
+      'SubscriptionNotSnapshotted',
+      `Subscription ${subscriptionId} of customer ${customerId} is known but no snapshot has covered it yet`,
+    );
+  }
+  throw new ApiError(
+    'SubscriptionNotFound',
+    `No subscription ${subscriptionId} of customer ${customerId} in the cache`,
+  );
+}

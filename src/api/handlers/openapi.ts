@@ -1,0 +1,22 @@
+import { endpoint, type ApiHandler } from '../endpoint';
+import { ifNoneMatchHits, strongETag } from '../etag';
+import { openApiDocument } from '../openapi';
+import { readQuery } from '../validation';
+
+/** GET /api/v1/openapi.json: the OpenAPI 3.1 description of this API. */
+export function createOpenApiHandler(): ApiHandler {
+  const body = JSON.stringify(openApiDocument());
+  const etag = strongETag(body);
+  return endpoint({
+    GET: async (request) => {
+      readQuery(request.query, []);
+      const headers = { ETag: etag, 'Cache-Control': 'public, max-age=3600' };
+      if (ifNoneMatchHits(request.headers.get('if-none-match'), etag)) return { status: 304, headers };
+      return {
+        status: 200,
+        headers: { ...headers, 'Content-Type': 'application/json; charset=utf-8' },
+        body,
+      };
+    },
+  });
+}

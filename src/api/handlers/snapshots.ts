@@ -1,0 +1,43 @@
+import type { HttpResponseInit } from '@azure/functions';
+import type { RunRequester, UsageReader } from '../../storage/usageStore';
+import { endpoint, type ApiHandler } from '../endpoint';
+import { chooseFormat } from '../negotiation';
+import { runBody } from '../representation';
+import { parseLimit, readQuery } from '../validation';
+
+export interface SnapshotsDependencies {
+  reader: Pick<UsageReader, 'listRuns'>;
+  runs: RunRequester;
+}
+
+export const MAX_RUNS = 100;
+const DEFAULT_RUNS = 20;
+
+/**
+ * GET /api/v1/snapshots: recent runs, newest first. POST: queue a run now, 202 with its id, or
+ * 409 RunAlreadyActive while one is queued or running. Control data: never cached.
+ */
+export function createSnapshotsHandler(deps: SnapshotsDependencies): ApiHandler {
+  return endpoint({
+    GET: async (request) => {
+      const query = readQuery(request.query, ['limit']);
+      const limit = parseLimit(query.get('limit'), MAX_RUNS, DEFAULT_RUNS);
+      chooseFormat(request.headers.get('accept'), undefined, ['json']);
+      const runs = await deps.reader.listRuns(limit);
+      return json(200, { data: runs.map(runBody) });
+    },
+    POST: async (request) => {
+      readQuery(request.query, []);
+      const run = await deps.runs.requestRun('manual');
+      return json(202, { data: runBody(run) });
+    },
+  });
+}
+
+function json(status: number, body: unknown): HttpResponseInit {
+  return {
+    status,
+    headers: { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' },
+    body: JSON.stringify(body),
+  };
+}

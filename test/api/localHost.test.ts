@@ -1,0 +1,177 @@
+import { loadSettings, type Settings } from '../../src/config/settings';
+import { startLocalHost, type LocalHost } from '../../src/localHost/host';
+import { createTableClients, type TableClients } from '../../src/storage/tableClients';
+import type { UsageStore } from '../../src/storage/tableUsageStore';
+import { azuriteConnectionString } from '../support/tables';
+import { azuriteBackend } from './support/backends';
+import { customerId, subscriptionId } from './support/fixtures';
+
+/**
+ * The app's own registrations (src/index.ts) served by the local host over HTTP: routing, auth
+ * levels, 405/404 handling and caching as a portal sees them. The composition root is replaced by
+ * one over the seeded Azurite store, so this runs without the snapshot or the sandbox; the
+ * end-to-end test (e2e.test.ts) uses the real root after a real snapshot.
+ */
+let mockRoot:
+  { settings: Settings; tables: TableClients; secretStore: unknown; usageStore: UsageStore } | undefined;
+jest.mock('../../src/app/dependencies', () => ({
+  dependencies: () => {
+    if (!mockRoot) throw new Error('test root not ready');
+    return mockRoot;
+  },
+}));
+
+const FUNCTION_KEY = 'test-function-key';
+const MASTER_KEY = 'test-master-key';
+let host: LocalHost;
+let store: UsageStore;
+
+beforeAll(async () => {
+  const backend = await azuriteBackend();
+  store = backend.usage;
+  const settings = loadSettings({
+    STORAGE_CONNECTION_STRING: azuriteConnectionString(),
+    PARTNER_CENTER_TENANT_ID: '11111111-2222-4333-8444-555555555555',
+    PARTNER_CENTER_CLIENT_ID: '66666666-7777-4888-9999-aaaaaaaaaaaa',
+    PARTNER_CENTER_CLIENT_SECRET: 'unused-in-this-test',
+    PARTNER_CENTER_REFRESH_TOKEN: 'unused-in-this-test',
+  });
+  mockRoot = {
+    settings,
+    tables: createTableClients(settings.storage, () => {
+      throw new Error('no credential');
+    }),
+    secretStore: { ping: async () => undefined },
+    usageStore: store,
+  };
+  await import('../../src/index');
+  host = await startLocalHost({
+    port: 0,
+    functionKey: FUNCTION_KEY,
+    masterKey: MASTER_KEY,
+    timers: false,
+    log: () => undefined,
+  });
+}, 60_000);
+afterAll(() => host?.close());
+
+const key = (k: string) => ({ headers: { 'x-functions-key': k } });
+const c1 = customerId(1);
+
+test('when a usage route is called without a key or with a wrong one, then 401; with the function or master key, then 200', async () => {
+  expect((await fetch(`${host.url}/api/v1/customers`)).status).toBe(401);
+  expect((await fetch(`${host.url}/api/v1/customers`, key('wrong'))).status).toBe(401);
+  expect((await fetch(`${host.url}/api/v1/customers`, key(FUNCTION_KEY))).status).toBe(200);
+  expect((await fetch(`${host.url}/api/v1/customers`, key(MASTER_KEY))).status).toBe(200);
+  expect((await fetch(`${host.url}/api/v1/customers?code=${FUNCTION_KEY}`)).status).toBe(200);
+});
+
+test('when snapshot control is called with the function key, then 401; with the master key, then 202 and 409', async () => {
+  expect((await fetch(`${host.url}/api/v1/snapshots`, { method: 'POST', ...key(FUNCTION_KEY) })).status).toBe(
+    401,
+  );
+  expect((await fetch(`${host.url}/api/v1/snapshots`, key(FUNCTION_KEY))).status).toBe(401);
+  const queued = await fetch(`${host.url}/api/v1/snapshots`, { method: 'POST', ...key(MASTER_KEY) });
+  expect(queued.status).toBe(202);
+  const { data } = (await queued.json()) as { data: { runId: string } };
+  const again = await fetch(`${host.url}/api/v1/snapshots`, { method: 'POST', ...key(MASTER_KEY) });
+  expect(again.status).toBe(409);
+  expect(((await again.json()) as { error: { code: string } }).error.code).toBe('RunAlreadyActive');
+  const list = await fetch(`${host.url}/api/v1/snapshots`, key(MASTER_KEY));
+  expect(((await list.json()) as { data: Array<{ runId: string }> }).data[0].runId).toBe(data.runId);
+});
+
+test('when a route gets a method it does not serve, then 405 with Allow over HTTP', async () => {
+  const res = await fetch(`${host.url}/api/v1/customers`, { method: 'DELETE', ...key(FUNCTION_KEY) });
+  expect(res.status).toBe(405);
+  expect(res.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
+  expect(((await res.json()) as { error: { code: string } }).error.code).toBe('MethodNotAllowed');
+});
+
+test.each([
+  ['/api/v1/nothing'],
+  ['/api/v1/customers/' + c1],
+  ['/api/v2/customers'],
+  ['/api/v1/customers/' + c1 + '/subscriptions/' + subscriptionId(1, 1)],
+])('when %s is called (no such route), then a JSON 404 RouteNotFound, without a key', async (path) => {
+  const res = await fetch(`${host.url}${path}`, { method: 'GET' });
+  expect(res.status).toBe(404);
+  expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
+  expect(((await res.json()) as { error: { code: string } }).error.code).toBe('RouteNotFound');
+});
+
+test.each([
+  ['/api/v1/customers/not-a-guid/usage-summary', 'InvalidCustomerId'],
+  ['/api/v1/customers/%27%20or%201%20eq%201/history', 'InvalidCustomerId'],
+  ['/api/v1/customers/%ZZ/subscriptions', 'InvalidCustomerId'],
+  [`/api/v1/customers/${c1}/subscriptions/${c1}%00/resources`, 'InvalidSubscriptionId'],
+  ['/api/v1/customers?limit=99999999999999999999', 'InvalidQuery'],
+])(
+  'when %s is called with a key, then 400 %s (the route matched; the handler refused)',
+  async (path, code) => {
+    const res = await fetch(`${host.url}${path}`, key(FUNCTION_KEY));
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe(code);
+  },
+);
+
+test('when the OpenAPI document and health are fetched without a key, then 200', async () => {
+  const doc = await fetch(`${host.url}/api/v1/openapi.json`);
+  expect(doc.status).toBe(200);
+  expect(((await doc.json()) as { openapi: string }).openapi).toBe('3.1.0');
+  expect((await fetch(`${host.url}/api/health`)).status).toBe(200);
+});
+
+test('when a portal revalidates with If-None-Match over HTTP, then 304 with no body; CSV and HEAD work too', async () => {
+  const url = `${host.url}/api/v1/customers/${c1.toUpperCase()}/subscriptions/${subscriptionId(1, 1)}/resources`;
+  const first = await fetch(url, key(FUNCTION_KEY));
+  expect(first.status).toBe(200);
+  const etag = first.headers.get('etag') as string;
+  const second = await fetch(url, { headers: { 'x-functions-key': FUNCTION_KEY, 'If-None-Match': etag } });
+  expect(second.status).toBe(304);
+  expect(await second.text()).toBe('');
+  const csv = await fetch(url, { headers: { 'x-functions-key': FUNCTION_KEY, Accept: 'text/csv' } });
+  expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+  expect((await csv.text()).startsWith('subscriptionId,resourceId,')).toBe(true);
+  const head = await fetch(url, { method: 'HEAD', ...key(FUNCTION_KEY) });
+  expect(head.status).toBe(200);
+  expect(head.headers.get('etag')).toBe(etag);
+});
+
+test('when usage routes are read, then each costs one Table Storage request, the first customers page two (measured)', async () => {
+  // The customers list lives in its run's partition; the store reads the partner view first to
+  // learn the current run, so a first page costs two requests and later pages (the run is in the
+  // token) one. Reported to the storage adapter's owner.
+  const firstPage = await fetch(`${host.url}/api/v1/customers?limit=3`, key(FUNCTION_KEY));
+  const token = ((await firstPage.json()) as { continuationToken: string }).continuationToken;
+  const paths: Array<[string, number]> = [
+    ['/api/v1/partner/usage-summary', 1],
+    ['/api/v1/customers?limit=3', 2],
+    [`/api/v1/customers?limit=3&continuationToken=${token}`, 1],
+    [`/api/v1/customers/${c1}/usage-summary`, 1],
+    [`/api/v1/customers/${c1}/subscriptions`, 1],
+    [`/api/v1/customers/${c1}/subscriptions/${subscriptionId(1, 1)}/resources`, 1],
+    [`/api/v1/customers/${c1}/history?limit=3`, 1],
+    [`/api/v1/customers/${c1}/subscriptions/${subscriptionId(1, 1)}/history`, 1],
+  ];
+  const rounds = 20;
+  const lines: string[] = [];
+  for (const [path, expected] of paths) {
+    const before = store.metrics.roundTrips;
+    const ms: number[] = [];
+    for (let i = 0; i < rounds; i++) {
+      const started = performance.now();
+      const res = await fetch(`${host.url}${path}`, key(FUNCTION_KEY));
+      await res.arrayBuffer();
+      expect(res.status).toBe(200);
+      ms.push(performance.now() - started);
+    }
+    const perRead = (store.metrics.roundTrips - before) / rounds;
+    expect({ path, perRead }).toEqual({ path, perRead: expected });
+    ms.sort((a, b) => a - b);
+    lines.push(
+      `${path.split('?')[0]}: ${perRead} request(s), p50 ${ms[rounds / 2].toFixed(1)} ms, p95 ${ms[Math.floor(rounds * 0.95)].toFixed(1)} ms`,
+    );
+  }
+  console.log(`API via local host + Azurite, ${rounds} sequential reads each:\n${lines.join('\n')}`);
+});

@@ -1,0 +1,350 @@
+import { ALL_METHODS } from '../../src/api/endpoint';
+import { createCustomerHistoryHandler } from '../../src/api/handlers/customerHistory';
+import { createCustomersHandler } from '../../src/api/handlers/customers';
+import { createCustomerSubscriptionsHandler } from '../../src/api/handlers/customerSubscriptions';
+import { createCustomerUsageSummaryHandler } from '../../src/api/handlers/customerUsageSummary';
+import { createNotFoundHandler } from '../../src/api/handlers/notFound';
+import { createOpenApiHandler } from '../../src/api/handlers/openapi';
+import { createPartnerUsageSummaryHandler } from '../../src/api/handlers/partnerUsageSummary';
+import { createSnapshotsHandler } from '../../src/api/handlers/snapshots';
+import { createSubscriptionHistoryHandler } from '../../src/api/handlers/subscriptionHistory';
+import { createSubscriptionResourcesHandler } from '../../src/api/handlers/subscriptionResources';
+import { openApiDocument } from '../../src/api/openapi';
+import { registeredFunctions, triggerOf } from '../../src/localHost/functionsCore';
+import '../../src/index';
+import type { SnapshotsDependencies } from '../../src/api/handlers/snapshots';
+import type { UsageApiDependencies } from '../../src/api/usageResponse';
+import { azuriteBackend, memoryBackend, type Backend } from './support/backends';
+import { apiSettings, clock, customerId, subscriptionId } from './support/fixtures';
+import { call, type Handler } from './support/http';
+import { ajv, doc, expectConforms, type Operation } from './support/openapiValidator';
+import type { MemoryState } from './support/memoryUsageStore';
+
+const CATCH_ALL = '{*path}';
+
+const httpFunctions = registeredFunctions()
+  .map((fn) => ({ fn, trigger: triggerOf(fn) }))
+  .filter(({ trigger }) => trigger.type.toLowerCase() === 'httptrigger')
+  .map(({ fn, trigger }) => ({
+    name: fn.name,
+    path: `/${String(trigger.route)}`,
+    route: String(trigger.route),
+    methods: (trigger.methods as string[]).map((m) => m.toUpperCase()),
+    authLevel: String(trigger.authLevel),
+  }));
+
+describe('routes and document agree', () => {
+  test('when the app registers its HTTP functions, then every route is documented and every documented path is registered', () => {
+    const registered = httpFunctions.filter((f) => f.route !== CATCH_ALL).map((f) => f.path);
+    expect(registered.sort()).toEqual(Object.keys(doc.paths).sort());
+    // And the catch-all exists, so unknown routes get the JSON 404 in Azure too.
+    expect(httpFunctions.find((f) => f.route === CATCH_ALL)).toMatchObject({ authLevel: 'anonymous' });
+  });
+
+  test('when an operation is documented, then its method is registered and its security matches the auth level', () => {
+    const schemeToLevel: Record<string, string> = { functionKey: 'function', masterKey: 'admin' };
+    for (const fn of httpFunctions.filter((f) => f.route !== CATCH_ALL)) {
+      for (const [method, operation] of Object.entries(doc.paths[fn.path])) {
+        expect(fn.methods).toContain(method.toUpperCase());
+        const schemes = (operation.security ?? []).flatMap((s) => Object.keys(s));
+        const expected = schemes.length === 0 ? 'anonymous' : schemeToLevel[schemes[0]];
+        expect({ route: fn.route, level: fn.authLevel }).toEqual({ route: fn.route, level: expected });
+      }
+    }
+  });
+
+  test('when the API routes are registered, then each takes every method, so wrong ones reach the handler for 405', () => {
+    for (const fn of httpFunctions.filter((f) => f.route.startsWith('v1/') || f.route === CATCH_ALL)) {
+      expect(fn.methods.sort()).toEqual([...ALL_METHODS].sort());
+    }
+  });
+
+  test('when the usage routes are registered, then function level; snapshot control admin; health and the document anonymous', () => {
+    const level = Object.fromEntries(httpFunctions.map((f) => [f.route, f.authLevel]));
+    expect(level).toMatchObject({
+      'v1/partner/usage-summary': 'function',
+      'v1/customers': 'function',
+      'v1/customers/{customerId}/usage-summary': 'function',
+      'v1/customers/{customerId}/subscriptions': 'function',
+      'v1/customers/{customerId}/subscriptions/{subscriptionId}/resources': 'function',
+      'v1/customers/{customerId}/history': 'function',
+      'v1/customers/{customerId}/subscriptions/{subscriptionId}/history': 'function',
+      'v1/snapshots': 'admin',
+      'v1/openapi.json': 'anonymous',
+      health: 'anonymous',
+    });
+  });
+});
+
+// ---- real responses against the document's schemas ----
+
+interface Deps {
+  deps: UsageApiDependencies;
+  empty: UsageApiDependencies;
+  runs: SnapshotsDependencies;
+}
+const c1 = customerId(1);
+const s1 = subscriptionId(1, 1);
+
+interface Case {
+  path: string;
+  method?: string;
+  handler: (d: Deps) => Handler;
+  url: string;
+  params?: Record<string, string>;
+  headers?: Record<string, string>;
+  status: number;
+}
+
+const summary = '/v1/customers/{customerId}/usage-summary';
+const resources = '/v1/customers/{customerId}/subscriptions/{subscriptionId}/resources';
+const subHistory = '/v1/customers/{customerId}/subscriptions/{subscriptionId}/history';
+const cases: Case[] = [
+  {
+    path: '/v1/partner/usage-summary',
+    handler: (d) => createPartnerUsageSummaryHandler(d.deps),
+    url: '/',
+    status: 200,
+  },
+  {
+    path: '/v1/partner/usage-summary',
+    handler: (d) => createPartnerUsageSummaryHandler(d.empty),
+    url: '/',
+    status: 404,
+  },
+  {
+    path: '/v1/partner/usage-summary',
+    handler: (d) => createPartnerUsageSummaryHandler(d.deps),
+    url: '/',
+    method: 'PUT',
+    status: 405,
+  },
+  { path: '/v1/customers', handler: (d) => createCustomersHandler(d.deps), url: '/?limit=2', status: 200 },
+  {
+    path: '/v1/customers',
+    handler: (d) => createCustomersHandler(d.deps),
+    url: '/?limit=1000&overBudget=false',
+    status: 200,
+  },
+  { path: '/v1/customers', handler: (d) => createCustomersHandler(d.deps), url: '/?format=csv', status: 200 },
+  { path: '/v1/customers', handler: (d) => createCustomersHandler(d.deps), url: '/?limit=0', status: 400 },
+  {
+    path: '/v1/customers',
+    handler: (d) => createCustomersHandler(d.deps),
+    url: '/',
+    headers: { Accept: 'image/png' },
+    status: 406,
+  },
+  { path: '/v1/customers', handler: (d) => createCustomersHandler(d.empty), url: '/', status: 404 },
+  ...[1, 2, 5].map((n) => ({
+    path: summary,
+    handler: (d: Deps) => createCustomerUsageSummaryHandler(d.deps),
+    url: '/',
+    params: { customerId: customerId(n) },
+    status: 200,
+  })),
+  {
+    path: summary,
+    handler: (d) => createCustomerUsageSummaryHandler(d.deps),
+    url: '/',
+    params: { customerId: 'x' },
+    status: 400,
+  },
+  {
+    path: summary,
+    handler: (d) => createCustomerUsageSummaryHandler(d.deps),
+    url: '/',
+    params: { customerId: customerId(7) },
+    status: 404,
+  },
+  {
+    path: '/v1/customers/{customerId}/subscriptions',
+    handler: (d) => createCustomerSubscriptionsHandler(d.deps),
+    url: '/',
+    params: { customerId: c1 },
+    status: 200,
+  },
+  {
+    path: '/v1/customers/{customerId}/subscriptions',
+    handler: (d) => createCustomerSubscriptionsHandler(d.deps),
+    url: '/',
+    params: { customerId: customerId(99) },
+    status: 404,
+  },
+  {
+    path: resources,
+    handler: (d) => createSubscriptionResourcesHandler(d.deps),
+    url: '/',
+    params: { customerId: c1, subscriptionId: s1 },
+    status: 200,
+  },
+  {
+    path: resources,
+    handler: (d) => createSubscriptionResourcesHandler(d.deps),
+    url: '/',
+    params: { customerId: c1, subscriptionId: subscriptionId(1, 2) },
+    status: 200,
+  },
+  {
+    path: resources,
+    handler: (d) => createSubscriptionResourcesHandler(d.deps),
+    url: '/',
+    params: { customerId: c1, subscriptionId: s1 },
+    headers: { Accept: 'text/csv' },
+    status: 200,
+  },
+  {
+    path: resources,
+    handler: (d) => createSubscriptionResourcesHandler(d.deps),
+    url: '/',
+    params: { customerId: c1, subscriptionId: subscriptionId(1, 7) },
+    status: 404,
+  },
+  {
+    path: '/v1/customers/{customerId}/history',
+    handler: (d) => createCustomerHistoryHandler(d.deps),
+    url: '/?limit=2',
+    params: { customerId: c1 },
+    status: 200,
+  },
+  {
+    path: '/v1/customers/{customerId}/history',
+    handler: (d) => createCustomerHistoryHandler(d.deps),
+    url: '/?from=2020-01-01&to=2020-01-02',
+    params: { customerId: c1 },
+    status: 200,
+  },
+  {
+    path: '/v1/customers/{customerId}/history',
+    handler: (d) => createCustomerHistoryHandler(d.deps),
+    url: '/?continuationToken=x',
+    params: { customerId: c1 },
+    status: 400,
+  },
+  {
+    path: subHistory,
+    handler: (d) => createSubscriptionHistoryHandler(d.deps),
+    url: '/',
+    params: { customerId: c1, subscriptionId: s1 },
+    status: 200,
+  },
+  {
+    path: subHistory,
+    handler: (d) => createSubscriptionHistoryHandler(d.deps),
+    url: '/',
+    params: { customerId: customerId(7), subscriptionId: subscriptionId(7, 1) },
+    status: 404,
+  },
+  {
+    path: '/v1/snapshots',
+    handler: (d) => createSnapshotsHandler(d.runs),
+    url: '/',
+    status: 200,
+  },
+  {
+    path: '/v1/snapshots',
+    method: 'post',
+    handler: (d) => createSnapshotsHandler(d.runs),
+    url: '/',
+    status: 202,
+  },
+  {
+    path: '/v1/snapshots',
+    method: 'post',
+    handler: (d) => createSnapshotsHandler(d.runs),
+    url: '/',
+    status: 409,
+  },
+  {
+    path: '/v1/snapshots',
+    method: 'get',
+    handler: (d) => createSnapshotsHandler(d.runs),
+    url: '/?x=1',
+    status: 400,
+  },
+  { path: '/v1/openapi.json', handler: () => createOpenApiHandler(), url: '/', status: 200 },
+];
+
+const backends: Array<[string, (state?: MemoryState) => Promise<Backend>]> = [
+  ['Azurite', (state) => azuriteBackend(state)],
+  ['in-memory', async (state) => memoryBackend(state)],
+];
+
+describe.each(backends)('over the %s store', (_name, makeBackend) => {
+  let d: Deps;
+  beforeAll(async () => {
+    const [full, empty] = await Promise.all([makeBackend(), makeBackend({ customers: [], runs: [] })]);
+    d = {
+      deps: { reader: full.store, settings: apiSettings, clock },
+      empty: { reader: empty.store, settings: apiSettings, clock },
+      runs: { reader: full.store, runs: full.store },
+    };
+  }, 60_000);
+
+  test.each(
+    cases.map(
+      (c) =>
+        [
+          `${(c.method ?? 'get').toUpperCase()} ${c.path}${c.url.slice(1)} ${JSON.stringify(c.params ?? {})} ${JSON.stringify(c.headers ?? {})}`,
+          c,
+        ] as const,
+    ),
+  )('when %s is answered, then the response conforms to the document', async (_label, c) => {
+    const method = c.method ?? 'get';
+    const res = await call(c.handler(d), `/api${c.path}${c.url.slice(1)}`, {
+      method: method.toUpperCase(),
+      params: c.params,
+      headers: c.headers,
+    });
+    expect(res.status).toBe(c.status);
+    // A 405 is documented on the GET operation: it is what any route answers to a wrong method.
+    expectConforms(c.path, res.status === 405 ? 'get' : method, res);
+  });
+});
+
+test('when an unknown route is called, then the body matches the Error schema', async () => {
+  const res = await call(createNotFoundHandler(), '/api/v9/x');
+  const validate = ajv.getSchema('openapi.json#/components/schemas/Error');
+  expect(validate?.(res.json())).toBe(true);
+});
+
+test('when the document is compiled, then every schema in it compiles under JSON Schema 2020-12 strict mode', () => {
+  const { components } = openApiDocument() as { components: { schemas: Record<string, unknown> } };
+  for (const name of Object.keys(components.schemas)) {
+    expect(ajv.getSchema(`openapi.json#/components/schemas/${name}`)).toBeDefined();
+  }
+  expect(doc.openapi).toBe('3.1.0');
+});
+
+test('when each documented query parameter is sent, then the route knows it; an undocumented one is refused', async () => {
+  const backend = memoryBackend();
+  const d: Deps = {
+    deps: { reader: backend.store, settings: apiSettings, clock },
+    empty: { reader: backend.store, settings: apiSettings, clock },
+    runs: { reader: backend.store, runs: backend.store },
+  };
+  const params = (
+    openApiDocument() as { components: { parameters: Record<string, { name: string; in: string }> } }
+  ).components.parameters;
+  const seen = new Set<string>();
+  for (const c of cases.filter((c) => c.status === 200 && (c.method ?? 'get') === 'get')) {
+    if (seen.has(c.path)) continue;
+    seen.add(c.path);
+    const operation = doc.paths[c.path].get as Operation & {
+      parameters?: Array<{ $ref?: string; name?: string; in?: string }>;
+    };
+    const query = (operation.parameters ?? [])
+      .map((p) => (p.$ref ? params[p.$ref.split('/').pop() as string] : p))
+      .filter((p): p is { name: string; in: string } => p?.in === 'query')
+      .map((p) => p.name);
+    for (const name of [...query, 'code']) {
+      const res = await call(c.handler(d), `/api${c.path}?${name}=%01`, { params: c.params });
+      expect({ path: c.path, name, text: res.text }).not.toEqual(
+        expect.objectContaining({ text: expect.stringContaining('Unknown query parameter') }),
+      );
+    }
+    const unknown = await call(c.handler(d), `/api${c.path}?undocumented=1`, { params: c.params });
+    expect({ path: c.path, status: unknown.status }).toEqual({ path: c.path, status: 400 });
+  }
+  expect(seen.size).toBe(Object.keys(doc.paths).length - 1); // all but /health (not an API handler)
+});

@@ -1,0 +1,57 @@
+import Ajv2020 from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
+import { openApiDocument } from '../../../src/api/openapi';
+
+export type Operation = {
+  security?: Array<Record<string, unknown>>;
+  parameters?: Array<{ $ref?: string; name?: string; in?: string }>;
+  responses: Record<string, { headers?: Record<string, unknown>; content?: Record<string, unknown> }>;
+};
+
+export const doc = openApiDocument() as {
+  openapi: string;
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, unknown>; parameters: Record<string, { name: string; in: string }> };
+};
+
+/** JSON Schema 2020-12 (the OAS 3.1 dialect) with formats; the document's own keywords are ignored. */
+export const ajv = new Ajv2020({ allErrors: true, strict: true });
+addFormats(ajv);
+ajv.addVocabulary(['openapi', 'info', 'servers', 'tags', 'paths', 'components', 'jsonSchemaDialect']);
+ajv.addSchema(doc, 'openapi.json');
+
+const pointer = (...parts: string[]) =>
+  parts.map((p) => p.replace(/~/g, '~0').replace(/\//g, '~1')).join('/');
+
+export interface ResponseLike {
+  status: number;
+  headers: Headers;
+  text: string;
+}
+
+/**
+ * The response's status is documented for the operation, its required headers are present, its
+ * media type is documented and its body validates against the documented schema.
+ */
+export function expectConforms(path: string, method: string, res: ResponseLike): void {
+  const operation = doc.paths[path]?.[method];
+  if (!operation) throw new Error(`${method.toUpperCase()} ${path} is not in the document`);
+  const documented = operation.responses[String(res.status)];
+  if (!documented)
+    throw new Error(`${method.toUpperCase()} ${path} answered ${res.status}, which is not documented`);
+  const headers = (documented.headers ?? {}) as Record<string, { required?: boolean }>;
+  for (const [name, spec] of Object.entries(headers)) {
+    if (!spec.required) continue;
+    expect({ header: name, present: res.headers.has(name) }).toEqual({ header: name, present: true });
+  }
+  if (res.status === 304 || res.text === '') return;
+  const mediaType = (res.headers.get('content-type') ?? '').split(';')[0];
+  expect(Object.keys(documented.content ?? {})).toContain(mediaType);
+  const schemaRef = `openapi.json#/${pointer('paths', path, method, 'responses', String(res.status), 'content', mediaType, 'schema')}`;
+  const validate = ajv.getSchema(schemaRef);
+  if (!validate) throw new Error(`no schema at ${schemaRef}`);
+  const body: unknown = mediaType === 'application/json' ? JSON.parse(res.text) : res.text;
+  if (!validate(body)) {
+    throw new Error(`${method.toUpperCase()} ${path} ${res.status}: ${ajv.errorsText(validate.errors)}`);
+  }
+}

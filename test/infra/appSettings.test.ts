@@ -1,6 +1,9 @@
 import { HOST_SETTINGS, SETTINGS } from '../../src/config/settings';
 import type { Resource, Value } from './bicep';
 import { exprText, get, loadInfra, traceParam } from './bicep';
+import type * as FunctionsCoreModule from '../../src/localHost/functionsCore';
+
+type FunctionsCore = typeof FunctionsCoreModule;
 
 /**
  * The function app's app settings against src/config/settings.ts: everything the code needs in Azure is
@@ -71,8 +74,7 @@ describe('app settings of the function app', () => {
     let registered = 0;
     jest.isolateModules(() => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const core =
-        require('../../src/localHost/functionsCore') as typeof import('../../src/localHost/functionsCore');
+      const core = require('../../src/localHost/functionsCore') as FunctionsCore;
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       require('../../src/index');
       registered = core.registeredFunctions().length;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { MAX_KEY_CHARS, InvalidKeyError } from './tableLimits';
 
 /**
- * Every PartitionKey and RowKey the adapter writes is built here (see docs/data-model.md).
+ * Every PartitionKey and RowKey the adapter writes is built here (see docs/architecture.md, "Data model").
  * Ids from Partner Center are GUIDs; they are lower-cased so lookups are case-insensitive, and any
  * character Table Storage forbids in keys (or '%') is percent-encoded so no id can break a key.
  */

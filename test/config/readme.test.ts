@@ -4,9 +4,10 @@ import { SETTINGS } from '../../src/config/settings';
 
 const readme = fs.readFileSync(path.join(__dirname, '../../README.md'), 'utf8');
 
-/** Rows of the configuration table as trimmed cells (prettier pads them). */
+/** Rows of the Configuration section's table as trimmed cells (prettier pads them). */
 function settingRows(): string[][] {
-  return readme
+  const section = readme.slice(readme.indexOf('\n## Configuration'), readme.indexOf('\n## API reference'));
+  return section
     .split('\n')
     .filter((line) => /^\| `[A-Z][A-Z0-9_]+` +\|/.test(line))
     .map((line) =>

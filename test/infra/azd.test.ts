@@ -112,8 +112,8 @@ describe('outputs azd and the deploy guide read', () => {
     expect(main.outputs.get(name)?.type).toBe('string');
   });
 
-  test('every output docs/deploy.md uses exists', () => {
-    const guide = path.join(REPO_ROOT, 'docs/deploy.md');
+  test('every output the README deploy section uses exists', () => {
+    const guide = path.join(REPO_ROOT, 'README.md');
     const text = readFileSync(guide, 'utf8');
     const used = [...text.matchAll(/azd env get-value (\w+)/g)].map((m) => m[1]);
     const setByHand = new Set([...text.matchAll(/azd env set (\w+)/g)].map((m) => m[1]));

@@ -130,8 +130,7 @@ export class RefreshTokenProvider implements TokenProvider {
     const { secretStore, secretNames, settings, logger } = this.options;
     const clientSecret = await secretStore.getSecret(secretNames.clientSecretName);
     registerSecret(clientSecret);
-    const refreshToken =
-      this.latestRefreshToken ?? (await secretStore.getSecret(secretNames.refreshTokenName));
+    const refreshToken = this.unpersisted ?? (await this.storedRefreshToken());
     registerSecret(refreshToken);
     if (this.rejected?.refreshToken === refreshToken) throw this.rejected.error;
 
@@ -157,6 +156,29 @@ export class RefreshTokenProvider implements TokenProvider {
       await this.enqueueWrite(answer.refresh_token);
     }
     return answer.access_token;
+  }
+
+  /**
+   * The store is the source of truth: another instance (Flex Consumption scales out) or another
+   * process may have rotated the token since this one last did, and the token this instance
+   * remembers then lapses after Entra's grace period. Memory wins only while a rotation could not
+   * be written (`unpersisted`), or when the store cannot be read at all.
+   */
+  private async storedRefreshToken(): Promise<string> {
+    const { secretStore, secretNames, logger } = this.options;
+    try {
+      return await secretStore.getSecret(secretNames.refreshTokenName);
+    } catch (error) {
+      if (this.latestRefreshToken === undefined) throw error;
+      logger.warn(
+        'Could not read the refresh token from the secret store; using the one this process holds',
+        {
+          secretName: secretNames.refreshTokenName,
+          error,
+        },
+      );
+      return this.latestRefreshToken;
+    }
   }
 
   private async requestToken(form: URLSearchParams): Promise<z.output<typeof tokenResponseSchema>> {

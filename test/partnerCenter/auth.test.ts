@@ -67,6 +67,29 @@ describe('Partner Center client: authentication', () => {
     expect(h.lines.some((l) => l.line.startsWith('event=RefreshTokenRotated'))).toBe(true);
   });
 
+  test('when another instance rotated the refresh token, then this one refreshes with the stored token, not the one it remembers', async () => {
+    h = await startHarness({ sandbox: { now: NOW, freezeClock: true } });
+    // A second instance of the app (Flex Consumption scales out) sharing the same secret store.
+    const other = new RefreshTokenProvider({
+      settings: settingsFor(h.sandbox),
+      secretStore: h.store,
+      secretNames: SECRET_NAMES,
+      logger: h.logger,
+      persistDelayMs: 5,
+    });
+    // Rotates: the other instance now remembers the refresh token it stored.
+    const first = await other.getAccessToken();
+    h.sandbox.clock.advance(2 * HOUR);
+    await h.client.getPartnerUsageSummary(); // this instance rotates again from the stored token
+    h.sandbox.clock.advance(2 * HOUR); // past the grace of the token the other instance remembers
+    other.invalidate(first); // as a 401 from Partner Center would: its access token has lapsed
+
+    const second = await other.getAccessToken();
+    expect(second).toMatch(/^sandbox\.at\./);
+    expect(second).not.toBe(first);
+    expect(await h.store.getSecret(SECRET_NAMES.refreshTokenName)).toBe(h.sandbox.latestRefreshToken());
+  });
+
   test('when Entra rotates the refresh token, then Key Vault gets it as a new version', async () => {
     vault = await startKeyVaultFake();
     const kv = vault;

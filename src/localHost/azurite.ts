@@ -7,6 +7,9 @@ import { freePort } from './freePort';
 const DEV_ACCOUNT = 'devstoreaccount1';
 const DEV_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
+/** Where `UseDevelopmentStorage=true` looks for the Table service. */
+export const DEV_STORAGE_TABLE_PORT = 10002;
+
 export interface AzuriteTables {
   tableEndpoint: string;
   connectionString: string;

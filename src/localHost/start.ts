@@ -2,7 +2,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { applyLocalSettings, ensureLocalSettings, readLocalSettings } from '../config/localSettings';
 import { ConfigurationError, isLoopbackHost, loadSettings, resetSettingsCache } from '../config/settings';
-import { startAzurite, type AzuriteTables } from './azurite';
+import { DEV_STORAGE_TABLE_PORT, startAzurite, type AzuriteTables } from './azurite';
 import { installFunctionsCore, triggerOf } from './functionsCore';
 import { nextOccurrence, resolveSchedule, routePrefixFrom, startLocalHost, type LocalHost } from './host';
 import { startSandboxFor, type RunningSandbox } from './sandbox';
@@ -42,7 +42,13 @@ async function main(): Promise<void> {
 
   try {
     if (/^UseDevelopmentStorage=true/i.test(process.env.STORAGE_CONNECTION_STRING ?? '')) {
-      const azurite: AzuriteTables = await startAzurite();
+      // The development-storage port first, so `npm run snapshot` and Storage Explorer find it.
+      const azurite: AzuriteTables = await startAzurite({ port: DEV_STORAGE_TABLE_PORT }).catch(() => {
+        console.warn(
+          `Port ${DEV_STORAGE_TABLE_PORT} is taken: Azurite moves to a free port (only this process will see it)`,
+        );
+        return startAzurite();
+      });
       stops.push(() => azurite.stop());
       process.env.STORAGE_CONNECTION_STRING = azurite.connectionString;
       console.log(`Azurite (in memory): ${azurite.tableEndpoint}`);

@@ -28,6 +28,15 @@ export interface Dependencies {
 }
 
 let instance: Dependencies | undefined;
+let localSettingsFile: string | undefined;
+
+/**
+ * `npm start` and `npm run snapshot` name the local.settings.json they read, so the local secret
+ * store keeps rotated refresh tokens there (Key Vault's part on a workstation).
+ */
+export function useLocalSettingsFile(file: string): void {
+  localSettingsFile = file;
+}
 let credential: TokenCredential | undefined;
 
 export function azureCredential(settings: Settings): TokenCredential {
@@ -65,10 +74,24 @@ function createSecretStore(settings: Settings): SecretStore {
         : undefined,
     });
   }
-  return new LocalSecretStore({
-    [settings.secrets.clientSecretName]: settings.secrets.localClientSecret,
-    [settings.secrets.refreshTokenName]: settings.secrets.localRefreshToken,
-  });
+  return new LocalSecretStore(
+    {
+      [settings.secrets.clientSecretName]: settings.secrets.localClientSecret,
+      [settings.secrets.refreshTokenName]: settings.secrets.localRefreshToken,
+    },
+    {
+      file:
+        localSettingsFile === undefined
+          ? undefined
+          : {
+              path: localSettingsFile,
+              settingFor: {
+                [settings.secrets.clientSecretName]: 'PARTNER_CENTER_CLIENT_SECRET',
+                [settings.secrets.refreshTokenName]: 'PARTNER_CENTER_REFRESH_TOKEN',
+              },
+            },
+    },
+  );
 }
 
 /** One HTTP client, token provider and rate limiter for every Partner Center call of the process. */

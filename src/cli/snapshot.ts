@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { resetDependencies, dependencies } from '../app/dependencies';
+import { resetDependencies, dependencies, useLocalSettingsFile } from '../app/dependencies';
 import { applyLocalSettings, ensureLocalSettings, readLocalSettings } from '../config/localSettings';
 import { ConfigurationError, getSettings, isLoopbackHost, resetSettingsCache } from '../config/settings';
 import { consoleLogger } from '../observability/logger';
@@ -14,7 +14,9 @@ import { snapshotDependencies } from '../snapshot/snapshotDependencies';
  */
 async function main(): Promise<number> {
   const root = path.resolve(__dirname, '../..');
-  applyLocalSettings(readLocalSettings(ensureLocalSettings(root)).Values, process.env);
+  const settingsFile = ensureLocalSettings(root);
+  applyLocalSettings(readLocalSettings(settingsFile).Values, process.env);
+  useLocalSettingsFile(settingsFile);
   resetSettingsCache();
   resetDependencies();
   const settings = getSettings();

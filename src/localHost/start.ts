@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { useLocalSettingsFile } from '../app/dependencies';
 import { applyLocalSettings, ensureLocalSettings, readLocalSettings } from '../config/localSettings';
 import { ConfigurationError, isLoopbackHost, loadSettings, resetSettingsCache } from '../config/settings';
 import { DEV_STORAGE_TABLE_PORT, startAzurite, type AzuriteTables } from './azurite';
@@ -25,6 +26,7 @@ async function main(): Promise<void> {
   const settingsFile = ensureLocalSettings(root);
   const local = readLocalSettings(settingsFile);
   applyLocalSettings(local.Values, process.env);
+  useLocalSettingsFile(settingsFile);
   const port = Number(args.port ?? local.Host?.LocalHttpPort ?? 7071);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error(`--port ${args.port} is not a port number`);

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import { resetDependencies, dependencies, useLocalSettingsFile } from '../app/dependencies';
 import { applyLocalSettings, ensureLocalSettings, readLocalSettings } from '../config/localSettings';
 import { ConfigurationError, getSettings, isLoopbackHost, resetSettingsCache } from '../config/settings';
@@ -14,7 +15,9 @@ import { snapshotDependencies } from '../snapshot/snapshotDependencies';
  */
 async function main(): Promise<number> {
   const root = path.resolve(__dirname, '../..');
-  const settingsFile = ensureLocalSettings(root);
+  const { values: args } = parseArgs({ options: { settings: { type: 'string' } } });
+  // --settings FILE: another settings file (tests, or a second environment), read and written back.
+  const settingsFile = args.settings ? path.resolve(args.settings) : ensureLocalSettings(root);
   applyLocalSettings(readLocalSettings(settingsFile).Values, process.env);
   useLocalSettingsFile(settingsFile);
   resetSettingsCache();

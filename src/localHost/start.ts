@@ -21,9 +21,10 @@ async function main(): Promise<void> {
       'no-sandbox': { type: 'boolean', default: false },
       'no-timers': { type: 'boolean', default: false },
       customers: { type: 'string' },
+      settings: { type: 'string' },
     },
   });
-  const settingsFile = ensureLocalSettings(root);
+  const settingsFile = args.settings ? path.resolve(args.settings) : ensureLocalSettings(root);
   const local = readLocalSettings(settingsFile);
   applyLocalSettings(local.Values, process.env);
   useLocalSettingsFile(settingsFile);

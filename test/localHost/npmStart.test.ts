@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../src/localHost/freePort';
 import { uniqueTablePrefix } from '../support/tables';
@@ -10,6 +12,7 @@ import { uniqueTablePrefix } from '../support/tables';
 jest.setTimeout(90_000);
 
 const root = path.resolve(__dirname, '../..');
+const repoSettings = path.join(root, 'local.settings.json');
 let child: ChildProcess;
 let output = '';
 let url = '';
@@ -18,9 +21,13 @@ let azuriteUrl = '';
 
 beforeAll(async () => {
   const sandboxPort = await freePort();
+  // Its own settings file: the run rotates the refresh token and writes it back there, which must
+  // never touch a developer's local.settings.json.
+  const settings = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'npm-start-e2e-')), 'local.settings.json');
+  fs.copyFileSync(path.join(root, 'local.settings.sample.json'), settings);
   child = spawn(
     process.execPath,
-    [path.join(root, 'dist/localHost/start.js'), '--port', '0', '--customers', '12'],
+    [path.join(root, 'dist/localHost/start.js'), '--port', '0', '--customers', '12', '--settings', settings],
     {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -74,6 +81,7 @@ test('when npm start is up, then it lists every registered function and health a
 });
 
 test('when a snapshot is asked for over the API, then the resume timer runs it and every route serves it', async () => {
+  const before = fs.existsSync(repoSettings) ? fs.readFileSync(repoSettings, 'utf8') : undefined;
   expect((await fetch(`${url}/api/v1/snapshots`, { method: 'POST', headers: fnKey })).status).toBe(401);
   const accepted = await fetch(`${url}/api/v1/snapshots`, { method: 'POST', headers: masterKey });
   expect(accepted.status).toBe(202);
@@ -103,6 +111,8 @@ test('when a snapshot is asked for over the API, then the resume timer runs it a
   });
   expect(summary.status).toBe(200);
   expect((await fetch(`${url}/api/v1/customers`)).status).toBe(401);
+  // The rotated refresh token went to the --settings file, not the developer's own.
+  expect(fs.existsSync(repoSettings) ? fs.readFileSync(repoSettings, 'utf8') : undefined).toBe(before);
 });
 
 test('when Ctrl-C reaches npm start, then it exits 0 and nothing it started is left listening', async () => {

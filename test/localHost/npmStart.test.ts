@@ -47,7 +47,8 @@ beforeAll(async () => {
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const deadline = Date.now() + 60_000;
-  while (!/Functions \((http:\/\/[^)]+)\)/.test(output)) {
+  // The launcher's last line: by then every function has been listed.
+  while (!output.includes('Ctrl-C stops')) {
     if (Date.now() > deadline || child.exitCode !== null)
       throw new Error(`npm start did not come up:\n${output}`);
     await new Promise((r) => setTimeout(r, 100));

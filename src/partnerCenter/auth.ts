@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AxiosInstance } from 'axios';
 import { z } from 'zod';
 import { USER_AGENT } from '../app/version';
+import { abortable } from './abortable';
 import type { Settings } from '../config/settings';
 import type { Logger } from '../observability/logger';
 import { registerSecret } from '../observability/redact';
@@ -308,22 +309,4 @@ export class RefreshTokenProvider implements TokenProvider {
     this.lastPersistAttemptAt = this.now();
     void this.enqueueWrite(pending);
   }
-}
-
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new RequestAbortedError());
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }

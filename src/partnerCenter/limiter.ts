@@ -1,4 +1,5 @@
 import Bottleneck from 'bottleneck';
+import { abortable } from './abortable';
 import { RequestAbortedError } from './errors';
 
 /**
@@ -38,21 +39,7 @@ export function createRequestLimiter(options: LimiterOptions): RequestLimiter {
         if (signal?.aborted) return Promise.reject(new RequestAbortedError());
         return job();
       });
-      if (!signal) return scheduled;
-      return new Promise<T>((resolve, reject) => {
-        const onAbort = () => reject(new RequestAbortedError());
-        signal.addEventListener('abort', onAbort, { once: true });
-        scheduled.then(
-          (value) => {
-            signal.removeEventListener('abort', onAbort);
-            resolve(value);
-          },
-          (error: unknown) => {
-            signal.removeEventListener('abort', onAbort);
-            reject(error);
-          },
-        );
-      });
+      return abortable(scheduled, signal);
     },
     pending: () => bottleneck.counts().QUEUED + bottleneck.counts().RUNNING + bottleneck.counts().EXECUTING,
   };

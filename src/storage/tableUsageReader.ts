@@ -55,7 +55,26 @@ export class TableUsageReader implements UsageReader {
     private readonly tables: Record<UsageTableName, TableClient>,
     private readonly runs: RunStore,
     private readonly metrics: TableMetrics,
+    /** How long the current list run is remembered; see `currentListSnapshot`. 0 turns it off. */
+    private readonly currentRunCacheMs = 10_000,
+    private readonly now: () => number = Date.now,
   ) {}
+
+  private current: { snapshot: SnapshotInfo; until: number } | undefined;
+
+  /**
+   * The run whose customers list is current. Remembered briefly so a first page costs one
+   * single-partition query rather than a point read and a query: a remembered run always names a
+   * complete list partition, so a reader never sees a mix, only a snapshot up to
+   * `currentRunCacheMs` older than the newest (snapshots land hours apart).
+   */
+  private async currentListSnapshot(): Promise<SnapshotInfo | undefined> {
+    if (this.current && this.now() < this.current.until) return this.current.snapshot;
+    const partner = await this.getPartnerSummary();
+    if (!partner) return undefined;
+    this.current = { snapshot: partner.snapshot, until: this.now() + this.currentRunCacheMs };
+    return partner.snapshot;
+  }
 
   async getPartnerSummary(): Promise<{ snapshot: SnapshotInfo; summary: PartnerUsageSummary } | undefined> {
     const view = await this.readView<PartnerUsageSummary>(this.tables.customers, PARTNER_PARTITION);
@@ -75,9 +94,9 @@ export class TableUsageReader implements UsageReader {
     if (token) {
       snapshot = { runId: token.r, takenAt: token.t, billingStartDate: token.b, billingEndDate: token.e };
     } else {
-      const partner = await this.getPartnerSummary();
-      if (!partner) return undefined;
-      snapshot = partner.snapshot;
+      const current = await this.currentListSnapshot();
+      if (!current) return undefined;
+      snapshot = current;
     }
     const clauses = [odata`PartitionKey eq ${runListPartition(snapshot.runId)}`];
     if (query.filter.overBudget !== undefined) clauses.push(odata`overBudget eq ${query.filter.overBudget}`);

@@ -24,6 +24,8 @@ export interface UsageStore extends UsageReader, RunRequester {
 export interface UsageStoreOptions {
   /** The adapter's clock (lease expiry, run times); tests pass a controllable one. */
   now?: () => Date;
+  /** How long the reader remembers which run's customers list is current (default 10 s). */
+  currentRunCacheMs?: number;
 }
 
 export function createUsageStore(tables: TableClients, options: UsageStoreOptions = {}): UsageStore {
@@ -32,7 +34,9 @@ export function createUsageStore(tables: TableClients, options: UsageStoreOption
   const clients = usageTableClients(tables);
   const runs = new RunStore(clients.runs, metrics, now);
   const writer = new SnapshotWriter(clients, metrics);
-  const reader = new TableUsageReader(clients, runs, metrics);
+  const reader = new TableUsageReader(clients, runs, metrics, options.currentRunCacheMs ?? 10_000, () =>
+    now().getTime(),
+  );
   let ensured: Promise<void> | undefined;
   const ensureTables = () => {
     ensured ??= ensureUsageTables(tables).catch((error: unknown) => {

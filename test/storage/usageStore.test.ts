@@ -301,3 +301,24 @@ test('when a run list row is written, then run totals sum written and failed cus
   });
   expect([...progress.finished].sort()).toEqual([guid(1), guid(2)]);
 });
+
+test('when a newer run publishes, then a first page shows the previous complete run until the current run is looked up again', async () => {
+  let clock = new Date('2025-03-15T12:00:00Z').getTime();
+  const local = await newStore({ now: () => new Date(clock), currentRunCacheMs: 10_000 });
+  await local.writer.recordCustomers('run-1', [entry(1), entry(2)]);
+  await local.writer.publishPartner('run-1', new Date(clock), partnerSummary());
+  expect((await local.listCustomers({ filter: {}, limit: 10 }))?.snapshot.runId).toBe('run-1');
+
+  await local.writer.recordCustomers('run-2', [entry(7), entry(8), entry(9)]);
+  await local.writer.publishPartner('run-2', new Date(clock), partnerSummary());
+  const before = local.metrics.roundTrips;
+  const remembered = await local.listCustomers({ filter: {}, limit: 10 });
+  expect(local.metrics.roundTrips - before).toBe(1);
+  expect(remembered?.snapshot.runId).toBe('run-1');
+  expect(remembered?.page.items.map((c) => c.customerId)).toEqual([guid(1), guid(2)]);
+
+  clock += 10_001;
+  const fresh = await local.listCustomers({ filter: {}, limit: 10 });
+  expect(fresh?.snapshot.runId).toBe('run-2');
+  expect(fresh?.page.items.map((c) => c.customerId)).toEqual([guid(7), guid(8), guid(9)]);
+});

@@ -214,8 +214,28 @@ export class TableUsageReader implements UsageReader {
       const state = await this.customerState(customerId);
       if (state === undefined) return { status: 'unknown' };
       if (state === 'notSnapshotted') return { status: 'notSnapshotted' };
+      // A subscription's history: an empty range of a subscription the customer never had is an
+      // unknown subscription, not an empty history. Only on this path, one more query.
+      if (prefix !== HISTORY_PREFIX && !(await this.hasAnyHistory(partitionKey, prefix))) {
+        return { status: 'unknown' };
+      }
     }
     return { status: 'found', value: { items, continuationToken } };
+  }
+
+  private async hasAnyHistory(partitionKey: string, prefix: string): Promise<boolean> {
+    const range = historyRange(prefix, undefined, undefined);
+    const pages = this.tables.customers
+      .listEntities<Record<string, unknown>>({
+        queryOptions: {
+          filter: odata`PartitionKey eq ${partitionKey} and RowKey ge ${range.ge} and RowKey le ${range.le}`,
+          select: ['RowKey'],
+        },
+      })
+      .byPage({ maxPageSize: 1 });
+    const result = await pages.next();
+    this.metrics.roundTrips++;
+    return !result.done && result.value.length > 0;
   }
 
   private async customerState(customerId: string): Promise<ViewState['state'] | undefined> {

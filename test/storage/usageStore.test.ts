@@ -322,3 +322,14 @@ test('when a newer run publishes, then a first page shows the previous complete 
   expect(fresh?.snapshot.runId).toBe('run-2');
   expect(fresh?.page.items.map((c) => c.customerId)).toEqual([guid(7), guid(8), guid(9)]);
 });
+
+test('when a known customer never had the subscription, then its history is unknown; an empty range of one it had is found and empty', async () => {
+  await writeCustomer(5, 'run-a', new Date('2025-01-10T00:00:00Z'));
+  const had = subscriptionRecord(5).subscriptionId;
+  const never = guid(999, 7);
+
+  expect(await store.subscriptionHistory(guid(5), never, { limit: 10 })).toEqual({ status: 'unknown' });
+  expect(
+    await store.subscriptionHistory(guid(5), had, { from: new Date('2030-01-01T00:00:00Z'), limit: 10 }),
+  ).toEqual({ status: 'found', value: { items: [], continuationToken: undefined } });
+});

@@ -277,7 +277,9 @@ export class RefreshTokenProvider implements TokenProvider {
       this.lastPersistAttemptAt = this.now();
       try {
         await secretStore.setSecret(secretNames.refreshTokenName, token);
-        if (this.unpersisted === token) this.unpersisted = undefined;
+        // This token was the newest when the write began (writes are serialised), so any token
+        // still marked unwritten is older and moot: clear it, or it would be retried forever.
+        this.unpersisted = undefined;
         logger.event('RefreshTokenRotated', { secretName: secretNames.refreshTokenName, attempts: attempt });
         return true;
       } catch (error) {

@@ -184,6 +184,7 @@ export async function continueRun(deps: SnapshotDependencies, runId: string): Pr
     }
     // Counted when an invocation starts, so one that dies still shows in the run record.
     run.invocations += 1;
+    const resumed = run.invocations > 1;
     const starting = run.state === 'queued';
     if (starting) {
       run.state = 'running';
@@ -253,10 +254,13 @@ export async function continueRun(deps: SnapshotDependencies, runId: string): Pr
         subscriptionsWritten: 0,
         resourcesWritten: 0,
       };
-      const takenAt = now();
+      let takenAt = now();
       try {
+        // A resumed run may meet a customer an earlier invocation committed but never checkpointed:
+        // redo it at that commit's time, so its history points are replaced, not added twice.
+        if (resumed) takenAt = (await writer.committedAt(record.customerId, runId)) ?? takenAt;
         await snapshotCustomer(
-          { partnerCenter: deps.partnerCenter, writer, now },
+          { partnerCenter: deps.partnerCenter, writer, now: () => takenAt },
           { runId, record, call },
           customerProgress,
         );

@@ -7,7 +7,7 @@ import type {
   SubscriptionMonthlyUsageRecord,
 } from '../domain/usage';
 import { compareDecimal } from './decimal';
-import { isConflict } from './errors';
+import { isConflict, isNotFound } from './errors';
 import {
   customerPartition,
   historyRowKey,
@@ -200,6 +200,28 @@ export class SnapshotWriter {
       });
     } catch (error) {
       if (!isConflict(error)) throw error;
+    }
+  }
+
+  /**
+   * When run `runId` already committed this customer's view (an invocation that stopped before its
+   * checkpoint), that commit's takenAt. A redo reuses it, so the history rows it writes have the
+   * same RowKeys and replace the earlier ones instead of adding a second point for the run.
+   */
+  async committedAt(customerId: string, runId: string): Promise<Date | undefined> {
+    try {
+      this.metrics.roundTrips++;
+      const row = await this.tables.customers.getEntity<Record<string, unknown>>(
+        customerPartition(customerId),
+        VIEW_ROW,
+        { queryOptions: { select: ['runId', 'state', 'takenAt'] } },
+      );
+      return row.runId === runId && row.state === 'found' && typeof row.takenAt === 'string'
+        ? new Date(row.takenAt)
+        : undefined;
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
     }
   }
 

@@ -1,0 +1,100 @@
+import { resumeActiveRun, startScheduledRun } from '../../src/snapshot/runSnapshot';
+import { expectWholeSnapshots } from '../snapshot/support';
+import {
+  afterCommits,
+  auditRun,
+  beginCase,
+  captureAll,
+  expectNextRunCompletes,
+  finishedRun,
+  requestsSince,
+  runListRows,
+  seedSnapshot,
+  startReliabilityHarness,
+  startStorageProxy,
+  waitFor,
+  whileReading,
+  type ReliabilityHarness,
+  type StorageProxy,
+} from './support';
+
+const LEASE_TTL_MS = 1_500;
+const OUTAGE_MS = 1_500;
+
+/**
+ * Table Storage goes away mid-run and comes back: the app reaches Azurite through a loopback proxy
+ * that refuses and cuts every connection for 1.5 s. (Restarting Azurite itself would bring it back
+ * empty, since it runs in memory; pausing it with SIGSTOP would model a hang, not an outage.)
+ */
+describe('fault matrix: Table Storage outage', () => {
+  let proxy: StorageProxy;
+  let h: ReliabilityHarness;
+  beforeAll(async () => {
+    proxy = await startStorageProxy();
+    // Some latency, so the run is still going when storage returns.
+    h = await startReliabilityHarness({
+      connectionString: proxy.connectionString,
+      sandbox: { faults: { latencyMs: 15 } },
+    });
+    await seedSnapshot(h);
+  });
+  afterAll(async () => {
+    await h.close();
+    await proxy.close();
+  });
+
+  test('when storage is unreachable for 1.5 s mid-run, then the invocation stops at the checkpoint it cannot write and leaves the run running, a resumed invocation skips the checkpointed customers and completes it with every customer once, readers never see a half-written snapshot, and the next run completes', async () => {
+    const before = await beginCase(h);
+    let outage: Promise<void> | undefined;
+    const store = afterCommits(h.store, (n) => {
+      if (n !== 8) return;
+      outage = (async () => {
+        await proxy.cut();
+        await new Promise((r) => setTimeout(r, OUTAGE_MS));
+        await proxy.restore();
+      })();
+    });
+    const deps = h.deps(h.newClient().client, {
+      store,
+      leaseTtlMs: LEASE_TTL_MS,
+      checkpointIntervalMs: 100,
+      settings: { timeBudgetMs: 60_000, customerConcurrency: 4 },
+    });
+
+    const { result, polls, failedPolls } = await whileReading(h.store, async () => {
+      const first = await startScheduledRun(deps).catch((error: unknown) => error);
+      await outage;
+      // Storage is back; the invocation that gave up still holds the lease until it lapses.
+      const active = await h.store.runs.activeRun();
+      const checkpointed = active ? (await runListRows(h.store, active.run.runId)).length : 0;
+      await waitFor(async () => (await h.store.runs.activeRun())?.holder === undefined, 10_000, 50);
+      const counted = h.sandbox.counters.snapshot();
+      const resumed = await resumeActiveRun(h.deps(h.newClient().client, { leaseTtlMs: LEASE_TTL_MS }));
+      const refetched = requestsSince(h.sandbox, counted, 'GET /v1/customers/{customerId}/usagesummary');
+      return { first, active, checkpointed, resumed, refetched };
+    });
+    const after = await captureAll(h.store);
+
+    expect(outage).toBeDefined();
+    expect(failedPolls).toBeGreaterThan(0);
+    // The invocation stopped on the first checkpoint it could not write, without finishing the run.
+    expect(result.first).toBeInstanceOf(Error);
+    expect(String((result.first as Error).message)).toMatch(/ECONNREFUSED|ECONNRESET|socket hang up/);
+    expect(result.active?.run).toMatchObject({ state: 'running', invocations: 1 });
+    // The resumed invocation skipped every checkpointed customer and redid the rest.
+    const run = finishedRun(result.resumed);
+    const customers = h.sandbox.data.customerCount;
+    expect(run).toMatchObject({
+      runId: result.active?.run.runId,
+      state: 'succeeded',
+      invocations: 2,
+      counts: { customersWritten: customers, customersFailed: 0 },
+    });
+    expect(Object.values(result.refetched).reduce((a, b) => a + b, 0)).toBe(customers - result.checkpointed);
+    await auditRun(h, run, { before, complete: true });
+    expect(await h.store.runs.activeRun()).toBeUndefined();
+    expectWholeSnapshots(polls, before, after);
+
+    await expectNextRunCompletes(h);
+  });
+});

@@ -23,6 +23,8 @@ export interface Dependencies {
   tables: TableClients;
   secretStore: SecretStore;
   partnerCenter: PartnerCenterClient;
+  /** The client's tokens: a snapshot invocation flushes an unwritten rotation before it ends. */
+  partnerCenterTokens: RefreshTokenProvider;
   /** The Table Storage adapter: the API's UsageReader/RunRequester and the snapshot's writer. */
   usageStore: UsageStore;
 }
@@ -56,7 +58,7 @@ export function dependencies(): Dependencies {
     tables,
     usageStore: createUsageStore(tables),
     secretStore,
-    partnerCenter: createPartnerCenter(settings, secretStore),
+    ...createPartnerCenter(settings, secretStore),
   };
   return instance;
 }
@@ -95,7 +97,10 @@ function createSecretStore(settings: Settings): SecretStore {
 }
 
 /** One HTTP client, token provider and rate limiter for every Partner Center call of the process. */
-function createPartnerCenter(settings: Settings, secretStore: SecretStore): PartnerCenterClient {
+function createPartnerCenter(
+  settings: Settings,
+  secretStore: SecretStore,
+): { partnerCenter: PartnerCenterClient; partnerCenterTokens: RefreshTokenProvider } {
   // Process-wide: its lines reach Application Insights through the worker's console capture.
   const logger = consoleLogger();
   const http = createHttp();
@@ -106,7 +111,10 @@ function createPartnerCenter(settings: Settings, secretStore: SecretStore): Part
     logger,
     http,
   });
-  return createPartnerCenterClient({ settings: settings.partnerCenter, tokens, logger, http });
+  return {
+    partnerCenter: createPartnerCenterClient({ settings: settings.partnerCenter, tokens, logger, http }),
+    partnerCenterTokens: tokens,
+  };
 }
 
 /** Tests that change settings between cases start from a clean root. */

@@ -2,13 +2,19 @@ import { app, type InvocationContext, type Timer } from '@azure/functions';
 import { dependencies } from '../app/dependencies';
 import { contextLogger } from '../observability/logger';
 import { startScheduledRun } from '../snapshot/runSnapshot';
-import { snapshotDependencies } from '../snapshot/snapshotDependencies';
+import { flushTokenRotation, snapshotDependencies } from '../snapshot/snapshotDependencies';
 
 /** Starts a new snapshot run on the schedule (refused while another run is queued or running). */
 export async function snapshotTimerHandler(_timer: Timer, context: InvocationContext): Promise<void> {
   const root = dependencies();
   await root.usageStore.ensureTables();
-  const outcome = await startScheduledRun(snapshotDependencies(root, contextLogger(context)));
+  const logger = contextLogger(context);
+  let outcome;
+  try {
+    outcome = await startScheduledRun(snapshotDependencies(root, logger));
+  } finally {
+    await flushTokenRotation(root, logger);
+  }
   context.info(`snapshot timer: ${outcome.kind}`);
 }
 

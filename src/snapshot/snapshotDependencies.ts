@@ -27,6 +27,20 @@ export function snapshotDependencies(
   };
 }
 
+/**
+ * Before a snapshot invocation ends: a rotated refresh token the secret store refused earlier gets
+ * one more write, so it is not lost with the process (it stays in memory until then).
+ */
+export async function flushTokenRotation(
+  root: { partnerCenterTokens: { flushRotation(): Promise<boolean> } },
+  logger: Logger,
+): Promise<void> {
+  const flushed = await root.partnerCenterTokens.flushRotation().catch(() => false);
+  if (!flushed) {
+    logger.warn('A rotated Partner Center refresh token is still unwritten; it is retried on the next call');
+  }
+}
+
 export function retentionDependencies(root: SnapshotRoot, logger: Logger): RetentionDependencies {
   return { store: root.usageStore, logger, settings: root.settings.retention };
 }

@@ -78,12 +78,30 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     })
     .sort((a, b) => compareRoutes(a.route, b.route));
 
-  const server = http.createServer((req, res) => {
+  // Requests Node's parser refuses (headers over its 16 KiB limit, malformed framing) never reach
+  // a handler; answer them as the API answers everything else: a JSON error. (In Azure the
+  // platform's front end answers these itself.)
+  const server = http.createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => {
     handle(req, res).catch((error: unknown) => {
       log(`[host] unhandled error: ${error instanceof Error ? error.message : String(error)}`);
       if (!res.headersSent) res.writeHead(500);
       res.end();
     });
+  });
+
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return socket.destroy();
+    const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+    const body = JSON.stringify({
+      error: tooLarge
+        ? { code: 'RequestHeadersTooLarge', message: 'The request headers are larger than 16 KiB' }
+        : { code: 'BadRequest', message: 'The request could not be parsed as HTTP' },
+    });
+    socket.end(
+      `HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\n` +
+        `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `Connection: close\r\n\r\n${body}`,
+    );
   });
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -117,7 +135,10 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     }
     const body = await readBody(req, options.maxBodyBytes ?? 100 * 1024 * 1024);
     if (body === 'tooLarge') {
-      res.writeHead(413).end();
+      const error = { code: 'PayloadTooLarge', message: 'The request body is larger than the host accepts' };
+      res
+        .writeHead(413, { 'Content-Type': 'application/json; charset=utf-8' })
+        .end(JSON.stringify({ error }));
       return;
     }
     const headers: Record<string, string> = {};

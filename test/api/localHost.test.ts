@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { loadSettings, type Settings } from '../../src/config/settings';
 import { startLocalHost, type LocalHost } from '../../src/localHost/host';
 import { createTableClients, type TableClients } from '../../src/storage/tableClients';
@@ -174,4 +175,90 @@ test('when usage routes are read, then each costs one Table Storage request (mea
     );
   }
   console.log(`API via local host + Azurite, ${rounds} sequential reads each:\n${lines.join('\n')}`);
+});
+
+describe('hostile requests over HTTP', () => {
+  const ids = fc.oneof(
+    fc.constant(c1),
+    fc.constant(c1.toUpperCase()),
+    fc.constant(`${c1}'`),
+    fc.constant("' or PartitionKey ne '"),
+    fc.string({ maxLength: 40 }).map((s) => encodeURIComponent(s) || 'x'),
+  );
+  const path = fc.oneof(
+    fc.constant('/api/v1/customers'),
+    fc.constant('/api/v1/partner/usage-summary'),
+    ids.map((id) => `/api/v1/customers/${id}/usage-summary`),
+    ids.map((id) => `/api/v1/customers/${id}/subscriptions`),
+    fc.tuple(ids, ids).map(([a, b]) => `/api/v1/customers/${a}/subscriptions/${b}/resources`),
+    fc.tuple(ids, ids).map(([a, b]) => `/api/v1/customers/${a}/subscriptions/${b}/history`),
+    fc.constant('/api/v1/snapshots'),
+    fc.constant('/api/health'),
+    fc.string({ maxLength: 30 }).map((s) => `/api/${encodeURIComponent(s)}`),
+  );
+  const method = fc.constantFrom('GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS');
+  const contentType = fc.constantFrom(
+    'application/json',
+    'text/plain',
+    'application/x-www-form-urlencoded',
+    'multipart/form-data; boundary=x',
+    'application/json; charset=utf-16',
+    '\u00e9/\u00e9',
+  );
+  const body = fc.oneof(
+    fc.constant(undefined),
+    fc.string({ maxLength: 200 }),
+    fc.uint8Array({ maxLength: 70_000 }),
+  );
+  // Up to 40 KiB: past Node's 16 KiB header limit about half the time.
+  const bigHeader = fc.oneof(
+    fc.constant(''),
+    fc.nat({ max: 40_000 }).map((n) => 'x'.repeat(n)),
+  );
+
+  test('when methods, content types, bodies and header sizes are hostile, then every answer is 2xx/304 or a 4xx JSON error', async () => {
+    await fc.assert(
+      fc.asyncProperty(path, method, contentType, body, bigHeader, async (p, m, type, payload, padding) => {
+        const headers: Record<string, string> = { 'x-functions-key': MASTER_KEY, 'content-type': type };
+        if (padding) headers['x-padding'] = padding;
+        const sendsBody = payload !== undefined && m !== 'GET' && m !== 'HEAD';
+        const res = await fetch(`${host.url}${p}`, {
+          method: m,
+          headers,
+          body: sendsBody ? (payload as string | Uint8Array) : undefined,
+        });
+        const text = await res.text();
+        expect(res.status).toBeLessThan(500);
+        if (res.status >= 400 && m !== 'HEAD') {
+          expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+          expect(typeof (JSON.parse(text) as { error: { code: string } }).error.code).toBe('string');
+        }
+      }),
+      { numRuns: 120, seed: 20261121 },
+    );
+  });
+
+  test('when a body is larger than the host accepts, then 413 with a JSON error', async () => {
+    const small = await startLocalHost({
+      port: 0,
+      functionKey: FUNCTION_KEY,
+      masterKey: MASTER_KEY,
+      timers: false,
+      maxBodyBytes: 1024,
+      log: () => undefined,
+    });
+    try {
+      const res = await fetch(`${small.url}/api/v1/snapshots`, {
+        method: 'POST',
+        headers: { 'x-functions-key': MASTER_KEY },
+        body: 'x'.repeat(4096),
+      });
+      expect(res.status).toBe(413);
+      expect((await res.json()) as object).toEqual({
+        error: expect.objectContaining({ code: 'PayloadTooLarge' }),
+      });
+    } finally {
+      await small.close();
+    }
+  });
 });

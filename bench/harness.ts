@@ -21,6 +21,8 @@ export interface ScenarioResult {
   parameters: object;
   figures: Figure[];
   notes?: string[];
+  /** When this scenario ran (set by bench/run.ts; results merged from an earlier run keep theirs). */
+  takenAt?: string;
 }
 
 export interface Scenario<P> {
@@ -61,13 +63,22 @@ export function formatTable(results: ScenarioResult[]): string {
   return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i])).join('  ')).join('\n');
 }
 
-function formatNumber(value: number): string {
+/** A figure's value as the tables print it: integers as they are, else 3 significant-ish digits. */
+export function formatNumber(value: number): string {
   if (Number.isInteger(value)) return String(value);
   return Math.abs(value) >= 100
     ? value.toFixed(0)
     : Math.abs(value) >= 1
       ? value.toFixed(2)
       : value.toFixed(3);
+}
+
+/** The results of `latest.json` in `dir` (each with its takenAt), or none when there is no such file. */
+export function readLatestResults(dir: string): ScenarioResult[] {
+  const file = path.join(dir, 'latest.json');
+  if (!fs.existsSync(file)) return [];
+  const payload = JSON.parse(fs.readFileSync(file, 'utf8')) as { takenAt: string; results: ScenarioResult[] };
+  return payload.results.map((r) => ({ ...r, takenAt: r.takenAt ?? payload.takenAt }));
 }
 
 export function writeResults(dir: string, results: ScenarioResult[]): string {
@@ -104,5 +115,47 @@ export function repoRoot(from = __dirname): string {
     const parent = path.dirname(dir);
     if (parent === dir) throw new Error('repository root not found');
     dir = parent;
+  }
+}
+
+/** `{ target, met }` for a figure that must reach `limit`. */
+export function atLeast(value: number, limit: number): Pick<Figure, 'target' | 'met'> {
+  return { target: `>= ${limit}`, met: value >= limit };
+}
+
+/** `{ target, met }` for a figure that must not exceed `limit`. */
+export function atMost(value: number, limit: number): Pick<Figure, 'target' | 'met'> {
+  return { target: `<= ${limit}`, met: value <= limit };
+}
+
+/** `{ target, met }` for a figure that must stay under `limit`. */
+export function below(value: number, limit: number): Pick<Figure, 'target' | 'met'> {
+  return { target: `< ${limit}`, met: value < limit };
+}
+
+/**
+ * A memory field of /proc/<pid>/status in MiB: `VmRSS` (now) or `VmHWM` (peak resident set).
+ * NaN where /proc is not available (not Linux) or the process is gone.
+ */
+export function procMemoryMiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
+    return match ? Number(match[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/** CPU time (user + system) a process has used so far, in seconds, from /proc/<pid>/stat; NaN elsewhere. */
+export function procCpuSeconds(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th overall.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticksPerSecond = 100; // USER_HZ, 100 on the Linux builds Node supports
+    return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+  } catch {
+    return NaN;
   }
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { startAzurite } from '../../src/localHost/azurite';
 import { freePort } from '../../src/localHost/freePort';
 import { repoRoot, type Scenario } from '../harness';
+import { benchAppEnv } from '../support/appEnv';
 
 interface Params {
   /** Fresh processes to start; the median is reported. */
@@ -93,22 +94,6 @@ async function oneColdStart(connectionString: string): Promise<{ loadedMs: numbe
   } finally {
     child.kill('SIGKILL');
   }
-}
-
-/** Settings for the app under benchmark: Azurite, and a Partner Center it never reaches on reads. */
-export function benchAppEnv(connectionString: string): Record<string, string> {
-  return {
-    STORAGE_CONNECTION_STRING: connectionString,
-    PARTNER_CENTER_TENANT_ID: '11111111-2222-4333-8444-555555555555',
-    PARTNER_CENTER_CLIENT_ID: '66666666-7777-4888-9999-aaaaaaaaaaaa',
-    PARTNER_CENTER_CLIENT_SECRET: 'sandbox-client-secret',
-    PARTNER_CENTER_REFRESH_TOKEN: 'sandbox-refresh-token',
-    PARTNER_CENTER_BASE_URL: 'http://127.0.0.1:9',
-    PARTNER_CENTER_AUTHORITY_HOST: 'http://127.0.0.1:9',
-    SNAPSHOT_SCHEDULE: '0 0 */6 * * *',
-    SNAPSHOT_RESUME_SCHEDULE: '0 */5 * * * *',
-    RETENTION_SCHEDULE: '0 30 2 * * *',
-  };
 }
 
 /** What `.funcignore` leaves in the deployment: built code, manifests and production packages. */

@@ -1,5 +1,15 @@
 import type { Scenario } from '../harness';
+import { cachedReads } from './cachedReads';
 import { coldStart } from './coldStart';
+import { pacing } from './pacing';
+import { readsDuringSnapshot } from './readsDuringSnapshot';
+import { scale } from './scale';
 
 /** Every scenario, in the order `npm run bench` runs them. */
-export const SCENARIOS: Array<Scenario<never>> = [coldStart as Scenario<never>];
+export const SCENARIOS: Array<Scenario<never>> = [
+  coldStart,
+  pacing,
+  scale,
+  cachedReads,
+  readsDuringSnapshot,
+] as Array<Scenario<never>>;

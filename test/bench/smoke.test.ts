@@ -19,6 +19,8 @@ test.each(SCENARIOS.map((s) => [s.name, s] as const))(
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-smoke-'));
     const file = writeResults(dir, [result]);
     expect(JSON.parse(fs.readFileSync(file, 'utf8')).results[0].scenario).toBe(scenario.name);
-    expect(formatTable([result])).toContain(scenario.name);
+    const table = formatTable([result]);
+    expect(table).toContain(scenario.name);
+    if (process.env.BENCH_SMOKE_VERBOSE) console.log([...lines, table, ...(result.notes ?? [])].join('\n'));
   },
 );

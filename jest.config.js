@@ -3,7 +3,10 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' } }] },
+  // ts-jest in transpile-only mode (tsconfig's isolatedModules): type checking is `npm run
+  // typecheck`'s job. Not swc: its platform binaries are optional dependencies that a registry
+  // serving one platform cannot resolve, which leaves a lock file `npm ci` rejects.
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   // The Functions worker provides this module; outside it, the local host does (src/localHost).
   moduleNameMapper: { '^@azure/functions-core$': '<rootDir>/src/localHost/functionsCore.ts' },
   globalSetup: '<rootDir>/test/support/globalSetup.ts',

@@ -95,6 +95,9 @@ describe('fault matrix: process killed mid-run', () => {
       started.kill('SIGKILL');
       const [code, signal] = (await exited) as [number | null, NodeJS.Signals | null];
       h.sandbox.faults.set({ latencyMs: 0 });
+      // The sandbox counts a request when it answers, after its 50 ms latency: a request the child
+      // sent just before it died is still counted then. Let those drain before the baseline below.
+      await new Promise((resolve) => setTimeout(resolve, 250));
       const checkpointed = (await runListRows(h.store, runId)).length;
       const active = await h.store.runs.activeRun();
       // The dead holder's lease is still live: the resume timer must leave the run alone.

@@ -1,4 +1,4 @@
-import { HttpRequest, InvocationContext } from '@azure/functions';
+import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
 import { createHealthHandler } from '../../src/api/health';
 import { createTableClients } from '../../src/storage/tableClients';
 import { azuriteConnectionString, uniqueTablePrefix } from '../support/tables';
@@ -50,10 +50,13 @@ test('when the registered health function is invoked with the real request class
   process.env.PARTNER_CENTER_CLIENT_ID = '66666666-7777-4888-9999-aaaaaaaaaaaa';
   process.env.PARTNER_CENTER_CLIENT_SECRET = 'sandbox-client-secret';
   process.env.PARTNER_CENTER_REFRESH_TOKEN = 'sandbox-refresh-token';
-  const { healthHandler } = await import('../../src/functions/health');
-  void new HttpRequest({ method: 'GET', url: 'http://localhost/api/health' });
-  void new InvocationContext({ functionName: 'health' });
-  const res = await healthHandler()();
+  await import('../../src/functions/health');
+  const { registeredFunctions } = await import('../../src/localHost/functionsCore');
+  const fn = registeredFunctions().find((f) => f.name === 'health');
+  const res = (await fn?.handler(
+    new HttpRequest({ method: 'GET', url: 'http://localhost/api/health' }),
+    new InvocationContext({ functionName: 'health' }),
+  )) as HttpResponseInit;
   expect(res.status).toBe(200);
   expect(Object.keys((res.jsonBody as { checks: object }).checks).sort()).toEqual([
     'secretStore',

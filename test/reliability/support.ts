@@ -26,6 +26,7 @@ import {
   collect,
   expectCustomerMatchesPartnerCenter,
   expectStoreMatchesPartnerCenter,
+  expectWholeSnapshots,
   mapConcurrently,
   type ReadCapture,
 } from '../snapshot/support';
@@ -346,6 +347,39 @@ async function historyOf(
       : await store.subscriptionHistory(customerId, subscriptionId, query);
   if (page.status !== 'found') throw new Error(`history of ${customerId} is ${page.status}`);
   return page.value.items.filter((p) => p.runId === runId);
+}
+
+/**
+ * A run cut off after some customers were checkpointed, then resumed by a second invocation: it
+ * succeeded with every customer written, Partner Center was asked again only for the customers
+ * not checkpointed (`refetched`: usage-summary requests of the resumed invocation), nothing was
+ * lost or duplicated, no lease is left, and readers only ever saw whole snapshots.
+ */
+export async function expectResumedRunComplete(
+  h: ReliabilityHarness,
+  run: RunRecord,
+  observed: {
+    runId: string | undefined;
+    checkpointed: number;
+    refetched: Record<string, number>;
+    before: ReadCapture;
+    after: ReadCapture;
+    polls: readonly ReadCapture[];
+  },
+): Promise<void> {
+  const customers = h.sandbox.data.customerCount;
+  expect(run).toMatchObject({
+    runId: observed.runId,
+    state: 'succeeded',
+    invocations: 2,
+    counts: { customersWritten: customers, customersFailed: 0 },
+  });
+  expect(Object.values(observed.refetched).reduce((a, b) => a + b, 0)).toBe(
+    customers - observed.checkpointed,
+  );
+  await auditRun(h, run, { before: observed.before, complete: true });
+  expect(await h.store.runs.activeRun()).toBeUndefined();
+  expectWholeSnapshots(observed.polls, observed.before, observed.after);
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { HttpMethod, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { errorCode } from '../domain/errors';
 import { contextLogger } from '../observability/logger';
+import { isStorageUnavailable } from '../storage/errors';
 import { ApiError, errorResponse, isApiError } from './errors';
 
 export type ApiHandler = (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
@@ -11,12 +12,16 @@ export type ApiHandler = (request: HttpRequest, context: InvocationContext) => P
  */
 export const ALL_METHODS: HttpMethod[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
+/** What a 503 StorageUnavailable asks the caller to wait before trying again. */
+const STORAGE_RETRY_AFTER_SECONDS = 5;
+
 type Served = Partial<Record<'GET' | 'POST', ApiHandler>>;
 
 /**
  * One route's methods: HEAD answers as GET without a body, OPTIONS lists what is allowed, any
- * other method is 405 with `Allow`. Caller errors become their JSON error; anything else is
- * logged and answered with a bare 500 InternalError that says nothing about the cause.
+ * other method is 405 with `Allow`. Caller errors become their JSON error; Table Storage down or
+ * not answering is 503 StorageUnavailable with `Retry-After`; anything else is logged and answered
+ * with a bare 500 InternalError that says nothing about the cause.
  */
 export function endpoint(served: Served): ApiHandler {
   const allow = [...(served.GET ? ['GET', 'HEAD'] : []), ...(served.POST ? ['POST'] : []), 'OPTIONS'].join(
@@ -54,6 +59,14 @@ export function failure(error: unknown, context: InvocationContext): HttpRespons
   if (code === 'InvalidContinuationToken') {
     return errorResponse(
       new ApiError('InvalidContinuationToken', 'continuationToken is not one this API issued'),
+    );
+  }
+  if (isStorageUnavailable(error)) {
+    contextLogger(context).warn('Table Storage unavailable', { error, function: context.functionName });
+    return errorResponse(
+      new ApiError('StorageUnavailable', 'The usage store is not answering; try again shortly', {
+        'Retry-After': String(STORAGE_RETRY_AFTER_SECONDS),
+      }),
     );
   }
   contextLogger(context).error('API request failed', { error, function: context.functionName });

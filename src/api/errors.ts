@@ -16,6 +16,7 @@ export const API_ERROR_CODES = [
   'MethodNotAllowed',
   'RouteNotFound',
   'NotAcceptable',
+  'StorageUnavailable',
   'InternalError',
 ] as const;
 
@@ -35,6 +36,7 @@ const STATUS: Record<ApiErrorCode, number> = {
   MethodNotAllowed: 405,
   RouteNotFound: 404,
   NotAcceptable: 406,
+  StorageUnavailable: 503,
   InternalError: 500,
 };
 

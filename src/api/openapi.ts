@@ -237,6 +237,12 @@ const commonErrors = {
   },
   '406': error('Accept admits none of the offered media types.'),
   '500': error('Unexpected failure (logged).'),
+  '503': {
+    description:
+      'Table Storage is down or not answering (`StorageUnavailable`); retry after `Retry-After` seconds.',
+    headers: { 'Retry-After': header('Seconds to wait before retrying.', true) },
+    content: errorContent,
+  },
 };
 
 function usageGet(options: {

@@ -225,6 +225,14 @@ export const SETTINGS: readonly SettingSpec[] = [
     validate: endpoint,
   },
   {
+    name: 'STORAGE_TIMEOUT_SECONDS',
+    description: 'Timeout of one Table Storage request, until its response headers arrive.',
+    default: '30',
+    example: '30',
+    expects: 'a whole number 1-600',
+    validate: positiveInt(600),
+  },
+  {
     name: 'AZURE_CLIENT_ID',
     description: 'Client id of the user-assigned managed identity used for storage and Key Vault.',
     optional: true,
@@ -321,7 +329,7 @@ export interface Settings {
   };
   storage: (
     { kind: 'connectionString'; connectionString: string } | { kind: 'endpoint'; tableEndpoint: string }
-  ) & { tablePrefix: string };
+  ) & { tablePrefix: string; requestTimeoutMs: number };
   managedIdentityClientId?: string;
   snapshot: {
     schedule: string;
@@ -396,11 +404,13 @@ export function loadSettings(env: Env = process.env): Settings {
         kind: 'connectionString',
         connectionString: str('STORAGE_CONNECTION_STRING'),
         tablePrefix: str('TABLE_NAME_PREFIX'),
+        requestTimeoutMs: int('STORAGE_TIMEOUT_SECONDS') * 1000,
       }
     : {
         kind: 'endpoint',
         tableEndpoint: str('STORAGE_TABLE_ENDPOINT'),
         tablePrefix: str('TABLE_NAME_PREFIX'),
+        requestTimeoutMs: int('STORAGE_TIMEOUT_SECONDS') * 1000,
       };
 
   return {

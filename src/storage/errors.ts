@@ -27,3 +27,29 @@ export const isPreconditionFailed = (error: unknown) => storageStatus(error) ===
 export class InvalidContinuationTokenError extends AppError {
   readonly code = 'InvalidContinuationToken';
 }
+
+/** Table Storage sent no response headers within the request timeout (STORAGE_TIMEOUT_SECONDS). */
+export class StorageTimeoutError extends AppError {
+  readonly code = 'StorageTimeout';
+  constructor(
+    readonly timeoutMs: number,
+    method: string,
+    path: string,
+  ) {
+    super(`Table Storage did not answer ${method} ${path} within ${timeoutMs / 1000} s`);
+  }
+}
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/**
+ * Storage is down or overloaded rather than the request being wrong: a timeout, a connection that
+ * failed, or a 500/503 (ServerBusy) that outlived the SDK's retries. Callers may try again later.
+ */
+export function isStorageUnavailable(error: unknown): boolean {
+  if (error instanceof StorageTimeoutError) return true;
+  const status = storageStatus(error);
+  if (status === 500 || status === 503) return true;
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && NETWORK_CODES.has(code) && status === undefined;
+}

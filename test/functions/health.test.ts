@@ -1,15 +1,9 @@
 import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
 import { createHealthHandler } from '../../src/api/health';
-import { createTableClients } from '../../src/storage/tableClients';
-import { azuriteConnectionString, uniqueTablePrefix } from '../support/tables';
+import { azuriteConnectionString, testTables } from '../support/tables';
 
 function tablesProbe(connectionString: string) {
-  const tables = createTableClients(
-    { kind: 'connectionString', connectionString, tablePrefix: uniqueTablePrefix() },
-    () => {
-      throw new Error('no credential needed');
-    },
-  );
+  const tables = testTables({ connectionString });
   return async (abortSignal: AbortSignal) => {
     await tables.service.listTables({ abortSignal }).byPage({ maxPageSize: 1 }).next();
   };

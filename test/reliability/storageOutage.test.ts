@@ -19,12 +19,27 @@ import {
 
 const LEASE_TTL_MS = 1_500;
 const OUTAGE_MS = 1_500;
+const STORAGE_TIMEOUT_MS = 400;
 
 /**
  * Table Storage goes away mid-run and comes back: the app reaches Azurite through a loopback proxy
- * that refuses and cuts every connection for 1.5 s. (Restarting Azurite itself would bring it back
- * empty, since it runs in memory; pausing it with SIGSTOP would model a hang, not an outage.)
+ * that, for 1.5 s, either refuses and cuts every connection (down) or accepts them and never
+ * answers (a black hole, cut short by the app's Table request timeout). Restarting Azurite itself
+ * would bring it back empty, since it runs in memory.
  */
+const OUTAGES = [
+  {
+    name: 'storage is unreachable',
+    begin: (proxy: StorageProxy) => proxy.cut(),
+    failure: /ECONNREFUSED|ECONNRESET|socket hang up/,
+  },
+  {
+    name: 'storage accepts connections but never answers',
+    begin: (proxy: StorageProxy) => Promise.resolve(proxy.stall()),
+    failure: new RegExp(`did not answer .* within ${STORAGE_TIMEOUT_MS / 1000} s`),
+  },
+];
+
 describe('fault matrix: Table Storage outage', () => {
   let proxy: StorageProxy;
   let h: ReliabilityHarness;
@@ -33,6 +48,7 @@ describe('fault matrix: Table Storage outage', () => {
     // Some latency, so the run is still going when storage returns.
     h = await startReliabilityHarness({
       connectionString: proxy.connectionString,
+      storageTimeoutMs: STORAGE_TIMEOUT_MS,
       sandbox: { faults: { latencyMs: 15 } },
     });
     await seedSnapshot(h);
@@ -42,54 +58,57 @@ describe('fault matrix: Table Storage outage', () => {
     await proxy.close();
   });
 
-  test('when storage is unreachable for 1.5 s mid-run, then the invocation stops at the checkpoint it cannot write and leaves the run running, a resumed invocation skips the checkpointed customers and completes it with every customer once, readers never see a half-written snapshot, and the next run completes', async () => {
-    const before = await beginCase(h);
-    let outage: Promise<void> | undefined;
-    const store = afterCommits(h.store, (n) => {
-      if (n !== 8) return;
-      outage = (async () => {
-        await proxy.cut();
-        await new Promise((r) => setTimeout(r, OUTAGE_MS));
-        await proxy.restore();
-      })();
-    });
-    const deps = h.deps(h.newClient().client, {
-      store,
-      leaseTtlMs: LEASE_TTL_MS,
-      checkpointIntervalMs: 100,
-      settings: { timeBudgetMs: 60_000, customerConcurrency: 4 },
-    });
+  test.each(OUTAGES)(
+    'when $name for 1.5 s mid-run, then the invocation stops at the checkpoint it cannot write and leaves the run running, a resumed invocation skips the checkpointed customers and completes it with every customer once, readers never see a half-written snapshot, and the next run completes',
+    async (outageCase) => {
+      const before = await beginCase(h);
+      let outage: Promise<void> | undefined;
+      const store = afterCommits(h.store, (n) => {
+        if (n !== 8) return;
+        outage = (async () => {
+          await outageCase.begin(proxy);
+          await new Promise((r) => setTimeout(r, OUTAGE_MS));
+          await proxy.restore();
+        })();
+      });
+      const deps = h.deps(h.newClient().client, {
+        store,
+        leaseTtlMs: LEASE_TTL_MS,
+        checkpointIntervalMs: 100,
+        settings: { timeBudgetMs: 60_000, customerConcurrency: 4 },
+      });
 
-    const { result, polls, failedPolls } = await whileReading(h.store, async () => {
-      const first = await startScheduledRun(deps).catch((error: unknown) => error);
-      await outage;
-      // Storage is back; the invocation that gave up still holds the lease until it lapses.
-      const active = await h.store.runs.activeRun();
-      const checkpointed = active ? (await runListRows(h.store, active.run.runId)).length : 0;
-      await waitFor(async () => (await h.store.runs.activeRun())?.holder === undefined, 10_000, 50);
-      const counted = h.sandbox.counters.snapshot();
-      const resumed = await resumeActiveRun(h.deps(h.newClient().client, { leaseTtlMs: LEASE_TTL_MS }));
-      const refetched = requestsSince(h.sandbox, counted, 'GET /v1/customers/{customerId}/usagesummary');
-      return { first, active, checkpointed, resumed, refetched };
-    });
-    const after = await captureAll(h.store);
+      const { result, polls, failedPolls } = await whileReading(h.store, async () => {
+        const first = await startScheduledRun(deps).catch((error: unknown) => error);
+        await outage;
+        // Storage is back; the invocation that gave up still holds the lease until it lapses.
+        const active = await h.store.runs.activeRun();
+        const checkpointed = active ? (await runListRows(h.store, active.run.runId)).length : 0;
+        await waitFor(async () => (await h.store.runs.activeRun())?.holder === undefined, 10_000, 50);
+        const counted = h.sandbox.counters.snapshot();
+        const resumed = await resumeActiveRun(h.deps(h.newClient().client, { leaseTtlMs: LEASE_TTL_MS }));
+        const refetched = requestsSince(h.sandbox, counted, 'GET /v1/customers/{customerId}/usagesummary');
+        return { first, active, checkpointed, resumed, refetched };
+      });
+      const after = await captureAll(h.store);
 
-    expect(outage).toBeDefined();
-    expect(failedPolls).toBeGreaterThan(0);
-    // The invocation stopped on the first checkpoint it could not write, without finishing the run.
-    expect(result.first).toBeInstanceOf(Error);
-    expect(String((result.first as Error).message)).toMatch(/ECONNREFUSED|ECONNRESET|socket hang up/);
-    expect(result.active?.run).toMatchObject({ state: 'running', invocations: 1 });
-    // The resumed invocation skipped every checkpointed customer and redid the rest.
-    const run = finishedRun(result.resumed);
-    await expectResumedRunComplete(h, run, {
-      ...result,
-      runId: result.active?.run.runId,
-      before,
-      after,
-      polls,
-    });
+      expect(outage).toBeDefined();
+      expect(failedPolls).toBeGreaterThan(0);
+      // The invocation stopped on the first checkpoint it could not write, without finishing the run.
+      expect(result.first).toBeInstanceOf(Error);
+      expect(String((result.first as Error).message)).toMatch(outageCase.failure);
+      expect(result.active?.run).toMatchObject({ state: 'running', invocations: 1 });
+      // The resumed invocation skipped every checkpointed customer and redid the rest.
+      const run = finishedRun(result.resumed);
+      await expectResumedRunComplete(h, run, {
+        ...result,
+        runId: result.active?.run.runId,
+        before,
+        after,
+        polls,
+      });
 
-    await expectNextRunCompletes(h);
-  });
+      await expectNextRunCompletes(h);
+    },
+  );
 });

@@ -1,5 +1,4 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { TableClient, TableServiceClient } from '@azure/data-tables';
 import { odata } from '@azure/data-tables';
 import type { Settings } from '../../src/config/settings';
 import { azuriteConnectionString as connectionStringFor } from '../../src/localHost/azurite';
@@ -30,7 +29,7 @@ import {
   mapConcurrently,
   type ReadCapture,
 } from '../snapshot/support';
-import { azuriteConnectionString, uniqueTablePrefix } from '../support/tables';
+import { azuriteConnectionString, testTables, uniqueTablePrefix } from '../support/tables';
 
 export const TOKEN_ROUTE = 'POST /{tenant}/oauth2/v2.0/token';
 export const HOUR = 3600_000;
@@ -84,6 +83,8 @@ export interface ReliabilityOptions {
   secrets?: (sandbox: Sandbox) => Promise<SecretStore>;
   /** Default: the shared test Azurite. */
   connectionString?: string;
+  /** Timeout of one Table request (STORAGE_TIMEOUT_SECONDS); default 30 s. */
+  storageTimeoutMs?: number;
 }
 
 /**
@@ -112,7 +113,9 @@ export async function startReliabilityHarness(options: ReliabilityOptions = {}):
       [SECRET_NAMES.clientSecretName]: sandbox.credentials.clientSecret,
       [SECRET_NAMES.refreshTokenName]: sandbox.credentials.refreshToken,
     });
-  const store = await storeOver(options.connectionString ?? azuriteConnectionString());
+  const store = await storeOver(options.connectionString ?? azuriteConnectionString(), {
+    requestTimeoutMs: options.storageTimeoutMs,
+  });
   const truth = createPartnerCenterClient({
     settings: settingsFor(sandbox, { maxConcurrency: 16 }),
     tokens: fixedTokens(sandbox),
@@ -168,19 +171,16 @@ export async function startReliabilityHarness(options: ReliabilityOptions = {}):
  */
 export async function storeOver(
   connectionString: string,
-  options: UsageStoreOptions = {},
+  options: UsageStoreOptions & { requestTimeoutMs?: number } = {},
   prefix = uniqueTablePrefix('rl'),
 ): Promise<Store> {
-  const clientOptions = {
-    allowInsecureConnection: true,
+  // The app's own client builder (its request timeout included), with a short back-off.
+  const tables = testTables({
+    connectionString,
+    tablePrefix: prefix,
+    requestTimeoutMs: options.requestTimeoutMs,
     retryOptions: { maxRetries: 2, retryDelayInMs: 50, maxRetryDelayInMs: 200 },
-  };
-  const tableName = (suffix: string) => `${prefix}${suffix}`;
-  const tables: TableClients = {
-    service: TableServiceClient.fromConnectionString(connectionString, clientOptions),
-    tableName,
-    table: (suffix) => TableClient.fromConnectionString(connectionString, tableName(suffix), clientOptions),
-  };
+  });
   const store = createUsageStore(tables, options);
   await store.ensureTables();
   return Object.assign(store, { tables, prefix });
@@ -450,13 +450,15 @@ export async function waitFor(condition: () => boolean | Promise<boolean>, timeo
 
 /**
  * A loopback TCP proxy in front of Azurite that a test can cut (listener closed, every connection
- * destroyed: the app sees refused and reset connections, as when the storage endpoint is down)
- * and restore on the same port. Azurite keeps running behind it, so its in-memory data survives
- * the outage the way a real storage account's does.
+ * destroyed: the app sees refused and reset connections, as when the storage endpoint is down),
+ * stall (a black hole: connections are accepted and requests swallowed, nothing ever answers) and
+ * restore on the same port. Azurite keeps running behind it, so its in-memory data survives the
+ * outage the way a real storage account's does.
  */
 export interface StorageProxy {
   readonly connectionString: string;
   cut(): Promise<void>;
+  stall(): void;
   restore(): Promise<void>;
   close(): Promise<void>;
 }
@@ -464,20 +466,31 @@ export interface StorageProxy {
 export async function startStorageProxy(target: string = azuriteConnectionString()): Promise<StorageProxy> {
   const upstream = new URL(/TableEndpoint=([^;]+)/.exec(target)?.[1] ?? '');
   const sockets = new Set<Socket>();
+  const clients = new Set<Socket>();
+  let stalled = false;
   let server: Server | undefined;
   let port = 0;
+  const track = (socket: Socket, ...peers: Socket[]) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      sockets.delete(socket);
+      clients.delete(socket);
+      for (const peer of [socket, ...peers]) peer.destroy();
+    });
+  };
   const listen = async () => {
     const s = createServer((client) => {
-      const remote = connect(Number(upstream.port), upstream.hostname);
-      for (const socket of [client, remote]) {
-        sockets.add(socket);
-        socket.on('error', () => undefined);
-        socket.on('close', () => {
-          sockets.delete(socket);
-          client.destroy();
-          remote.destroy();
-        });
+      if (stalled) {
+        // Swallow whatever the app sends; never connect upstream, never answer.
+        track(client);
+        client.resume();
+        return;
       }
+      const remote = connect(Number(upstream.port), upstream.hostname);
+      track(client, remote);
+      track(remote, client);
+      clients.add(client);
       client.pipe(remote).pipe(client);
     });
     await new Promise<void>((resolve, reject) => {
@@ -499,7 +512,21 @@ export async function startStorageProxy(target: string = azuriteConnectionString
   return {
     connectionString: connectionStringFor(port),
     cut: stop,
-    restore: listen,
+    stall: () => {
+      stalled = true;
+      // Open connections go quiet too: what the app sends from now on never reaches Azurite.
+      for (const client of clients) {
+        client.unpipe();
+        client.on('data', () => undefined);
+      }
+    },
+    restore: async () => {
+      if (stalled) {
+        stalled = false;
+        for (const socket of sockets) socket.destroy();
+      }
+      if (!server) await listen();
+    },
     close: stop,
   };
 }

@@ -5,18 +5,12 @@ import type {
   PartnerUsageSummary,
   SubscriptionMonthlyUsageRecord,
 } from '../../src/domain/usage';
-import { createTableClients } from '../../src/storage/tableClients';
 import { createUsageStore, type UsageStoreOptions } from '../../src/storage/tableUsageStore';
-import { azuriteConnectionString, uniqueTablePrefix } from '../support/tables';
+import { testTables, uniqueTablePrefix } from '../support/tables';
 
 /** A store over its own tables in the shared test Azurite. */
 export async function newStore(options: UsageStoreOptions = {}, prefix = uniqueTablePrefix('st')) {
-  const tables = createTableClients(
-    { kind: 'connectionString', connectionString: azuriteConnectionString(), tablePrefix: prefix },
-    () => {
-      throw new Error('no credential in tests');
-    },
-  );
+  const tables = testTables({ tablePrefix: prefix });
   const store = createUsageStore(tables, options);
   await store.ensureTables();
   return Object.assign(store, { tables, prefix });

@@ -1,7 +1,6 @@
-import { createTableClients } from '../../../src/storage/tableClients';
 import { createUsageStore, type UsageStore } from '../../../src/storage/tableUsageStore';
 import type { RunRequester, UsageReader } from '../../../src/storage/usageStore';
-import { azuriteConnectionString, uniqueTablePrefix } from '../../support/tables';
+import { testTables, uniqueTablePrefix } from '../../support/tables';
 import {
   customerOlderTotal,
   HISTORY_RUNS,
@@ -35,16 +34,7 @@ export function memoryBackend(state: MemoryState = populatedState()): Backend {
 export async function azuriteBackend(
   state: MemoryState = populatedState(),
 ): Promise<Backend & { usage: UsageStore }> {
-  const tables = createTableClients(
-    {
-      kind: 'connectionString',
-      connectionString: azuriteConnectionString(),
-      tablePrefix: uniqueTablePrefix('api'),
-    },
-    () => {
-      throw new Error('no credential needed');
-    },
-  );
+  const tables = testTables({ tablePrefix: uniqueTablePrefix('api') });
   const usage = createUsageStore(tables);
   await usage.ensureTables();
   const run0 = HISTORY_RUNS[0];

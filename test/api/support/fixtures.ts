@@ -31,6 +31,7 @@ export const apiSettings: Pick<Settings, 'api' | 'snapshot' | 'storage'> = {
     kind: 'connectionString',
     connectionString: 'UseDevelopmentStorage=true',
     tablePrefix: 'apitest',
+    requestTimeoutMs: 30_000,
   },
 };
 

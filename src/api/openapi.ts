@@ -423,7 +423,7 @@ export function openApiDocument(): Record<string, unknown> {
           schema: 'SubscriptionResourcesResponse',
           csv: true,
           parameters: [p('customerId'), p('subscriptionId'), p('format')],
-          notFound: 'SubscriptionNotFound or SubscriptionNotSnapshotted.',
+          notFound: 'CustomerNotFound, SubscriptionNotFound or SubscriptionNotSnapshotted.',
         }),
       },
       '/v1/customers/{customerId}/history': {
@@ -452,7 +452,7 @@ export function openApiDocument(): Record<string, unknown> {
             p('limit'),
             p('continuationToken'),
           ],
-          notFound: 'SubscriptionNotFound or SubscriptionNotSnapshotted.',
+          notFound: 'CustomerNotFound, SubscriptionNotFound or SubscriptionNotSnapshotted.',
         }),
       },
       '/v1/snapshots': {

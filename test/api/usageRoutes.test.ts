@@ -389,7 +389,7 @@ describe.each(backends)('over the %s store', (_name, makeBackend) => {
       ]);
     });
 
-    test('when the subscription is unknown or not snapshotted, then 404 with the code that says which', async () => {
+    test('when the subscription or its customer is unknown, or not snapshotted, then 404 with the code that says which', async () => {
       const { resources } = setup();
       const unknown = await call(resources, '/x', {
         params: { customerId: c1, subscriptionId: subscriptionId(1, 9) },
@@ -399,6 +399,10 @@ describe.each(backends)('over the %s store', (_name, makeBackend) => {
         params: { customerId: customerId(7), subscriptionId: subscriptionId(7, 1) },
       });
       expect(pending.json<ErrorAnswer>().error.code).toBe('SubscriptionNotSnapshotted');
+      const unknownCustomer = await call(resources, '/x', {
+        params: { customerId: customerId(99), subscriptionId: subscriptionId(99, 1) },
+      });
+      expect(unknownCustomer.json<ErrorAnswer>().error.code).toBe('CustomerNotFound');
       const badSub = await call(resources, '/x', { params: { customerId: c1, subscriptionId: 'nope' } });
       expect(badSub.json<ErrorAnswer>().error.code).toBe('InvalidSubscriptionId');
     });
@@ -480,6 +484,20 @@ describe.each(backends)('over the %s store', (_name, makeBackend) => {
       );
       expect(res.status).toBe(200);
       expect(res.json()).toEqual({ snapshot: null, data: [], continuationToken: null });
+    });
+
+    test('when the subscription history names an unknown customer or a subscription it never had, then 404 saying which', async () => {
+      const { subscriptionHistory } = setup();
+      const unknownCustomer = await call(subscriptionHistory, '/x', {
+        params: { customerId: customerId(99), subscriptionId: s1 },
+      });
+      expect(unknownCustomer.status).toBe(404);
+      expect(unknownCustomer.json<ErrorAnswer>().error.code).toBe('CustomerNotFound');
+      const neverHad = await call(subscriptionHistory, '/x', {
+        params: { customerId: c1, subscriptionId: subscriptionId(1, 9) },
+      });
+      expect(neverHad.status).toBe(404);
+      expect(neverHad.json<ErrorAnswer>().error.code).toBe('SubscriptionNotFound');
     });
   });
 });

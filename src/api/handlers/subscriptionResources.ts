@@ -26,8 +26,9 @@ export function createSubscriptionResourcesHandler(deps: UsageApiDependencies): 
         'json',
         'csv',
       ]);
-      const view = foundSubscription(
+      const view = await foundSubscription(
         await api.reader.getSubscriptionResources(customerId, subscriptionId),
+        api.reader,
         customerId,
         subscriptionId,
       );

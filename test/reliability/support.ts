@@ -10,11 +10,7 @@ import type { RetryPolicy } from '../../src/partnerCenter/retry';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox';
 import { LocalSecretStore } from '../../src/secrets/localSecretStore';
 import type { SecretStore } from '../../src/secrets/secretStore';
-import {
-  startScheduledRun,
-  type InvocationOutcome,
-  type SnapshotDependencies,
-} from '../../src/snapshot/runSnapshot';
+import { startScheduledRun, type SnapshotDependencies } from '../../src/snapshot/runSnapshot';
 import { runListPartition } from '../../src/storage/keys';
 import type { TableClients } from '../../src/storage/tableClients';
 import { createUsageStore, type UsageStore, type UsageStoreOptions } from '../../src/storage/tableUsageStore';
@@ -26,9 +22,12 @@ import {
   expectCustomerMatchesPartnerCenter,
   expectStoreMatchesPartnerCenter,
   expectWholeSnapshots,
+  finishedRun,
   mapConcurrently,
   type ReadCapture,
 } from '../snapshot/support';
+
+export { finishedRun };
 import { azuriteConnectionString, testTables, uniqueTablePrefix } from '../support/tables';
 
 export const TOKEN_ROUTE = 'POST /{tenant}/oauth2/v2.0/token';
@@ -195,11 +194,6 @@ function fixedTokens(sandbox: Sandbox): TokenProvider {
       token = undefined;
     },
   };
-}
-
-export function finishedRun(outcome: InvocationOutcome): RunRecord {
-  if (outcome.kind !== 'finished') throw new Error(`expected a finished run, got ${outcome.kind}`);
-  return outcome.run;
 }
 
 export const events = (lines: readonly LogLine[], name: string) =>

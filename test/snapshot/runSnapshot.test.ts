@@ -1,63 +1,19 @@
-import { hasResourceBreakdown, type CustomerMonthlyUsageRecord } from '../../src/domain/usage';
 import type { PartnerCenterClient } from '../../src/partnerCenter/partnerCenterClient';
 import {
   continueRun,
   resumeActiveRun,
   runSnapshotToCompletion,
   startScheduledRun,
-  type InvocationOutcome,
 } from '../../src/snapshot/runSnapshot';
-import { collect, events, startSnapshotHarness, type SnapshotHarness } from './support';
-
-type Store = SnapshotHarness['store'];
-
-/** Everything the store serves, read through the reader only. */
-async function storedCustomers(store: Store): Promise<CustomerMonthlyUsageRecord[]> {
-  const items: CustomerMonthlyUsageRecord[] = [];
-  let token: string | undefined;
-  do {
-    const result = await store.listCustomers({ filter: {}, limit: 1000, continuationToken: token });
-    if (!result) return items;
-    items.push(...result.page.items);
-    token = result.page.continuationToken;
-  } while (token);
-  return items;
-}
-
-/** Compares what the store serves with what Partner Center (the sandbox) answers, field for field. */
-async function expectStoreMatchesPartnerCenter(store: Store, client: PartnerCenterClient): Promise<number> {
-  const expectedCustomers = await collect(client.listCustomerUsageRecords());
-  const byId = (a: { customerId: string }, b: { customerId: string }) =>
-    a.customerId.localeCompare(b.customerId);
-  expect([...(await storedCustomers(store))].sort(byId)).toEqual([...expectedCustomers].sort(byId));
-  expect((await store.getPartnerSummary())?.summary).toEqual(await client.getPartnerUsageSummary());
-  let resources = 0;
-  for (const customer of expectedCustomers) {
-    const view = await store.getCustomer(customer.customerId);
-    if (view.status !== 'found') throw new Error(`customer ${customer.customerId} is ${view.status}`);
-    expect(view.value.summary).toEqual(await client.getCustomerUsageSummary(customer.customerId));
-    const subscriptions = await collect(client.listSubscriptionUsageRecords(customer.customerId));
-    expect(view.value.subscriptions).toEqual(subscriptions);
-    for (const subscription of subscriptions) {
-      const stored = await store.getSubscriptionResources(customer.customerId, subscription.subscriptionId);
-      if (stored.status !== 'found')
-        throw new Error(`subscription ${subscription.subscriptionId} is ${stored.status}`);
-      expect(stored.value.subscription).toEqual(subscription);
-      expect(stored.value.hasResourceBreakdown).toBe(hasResourceBreakdown(subscription));
-      const expected = hasResourceBreakdown(subscription)
-        ? await collect(client.listResourceUsageRecords(customer.customerId, subscription.subscriptionId))
-        : [];
-      expect(stored.value.resources).toEqual(expected);
-      resources += expected.length;
-    }
-  }
-  return resources;
-}
-
-function finishedRun(outcome: InvocationOutcome) {
-  if (outcome.kind !== 'finished') throw new Error(`expected a finished run, got ${outcome.kind}`);
-  return outcome.run;
-}
+import {
+  collect,
+  events,
+  expectStoreMatchesPartnerCenter,
+  finishedRun,
+  startSnapshotHarness,
+  storedCustomers,
+  type SnapshotHarness,
+} from './support';
 
 describe('a full run of 200 customers', () => {
   let h: SnapshotHarness;

@@ -6,8 +6,8 @@ import { createPartnerCenterClient } from '../../src/partnerCenter/client';
 import type { PartnerCenterClient } from '../../src/partnerCenter/partnerCenterClient';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox';
 import { LocalSecretStore } from '../../src/secrets/localSecretStore';
-import type { SnapshotDependencies } from '../../src/snapshot/runSnapshot';
-import type { UsageReader } from '../../src/storage/usageStore';
+import type { InvocationOutcome, SnapshotDependencies } from '../../src/snapshot/runSnapshot';
+import type { RunRecord, UsageReader } from '../../src/storage/usageStore';
 import { newStore } from '../storage/factories';
 
 const SECRET_NAMES = {
@@ -84,6 +84,12 @@ export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
   for await (const item of items) out.push(item);
   return out;
+}
+
+/** The run an invocation finished; fails the test on any other outcome. */
+export function finishedRun(outcome: InvocationOutcome): RunRecord {
+  if (outcome.kind !== 'finished') throw new Error(`expected a finished run, got ${outcome.kind}`);
+  return outcome.run;
 }
 
 export const events = (lines: string[], name: string) => lines.filter((l) => l.includes(`event=${name}`));

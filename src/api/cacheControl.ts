@@ -14,12 +14,32 @@ export function usageCacheControl(schedule: string, now: Date, capSeconds = CACH
 }
 
 export function secondsUntilNext(schedule: string, now: Date, capSeconds: number): number {
+  const next = nextOccurrence(schedule, now);
+  if (next === undefined) return 0;
+  const seconds = Math.floor((next - now.getTime()) / 1000);
+  return Math.max(0, Math.min(capSeconds, seconds));
+}
+
+/**
+ * The schedule's first occurrence after `now` (epoch ms), or undefined for a schedule that does not
+ * parse. Parsing an NCRONTAB expression costs far more than the rest of a cached read (it was
+ * about a tenth of the API's CPU under load), so the answer is remembered: it stays right for
+ * every `now` from the one it was computed at up to the occurrence itself.
+ */
+function nextOccurrence(schedule: string, now: Date): number | undefined {
+  const at = now.getTime();
+  const known = remembered.get(schedule);
+  if (known && at >= known.from && at < known.next) return known.next;
+  let next: number;
   try {
-    const next = CronExpressionParser.parse(schedule, { tz: 'UTC', currentDate: now }).next().toDate();
-    const seconds = Math.floor((next.getTime() - now.getTime()) / 1000);
-    return Math.max(0, Math.min(capSeconds, seconds));
+    next = CronExpressionParser.parse(schedule, { tz: 'UTC', currentDate: now }).next().getTime();
   } catch {
     // Settings validate the schedule at startup; should one slip through, do not cache.
-    return 0;
+    return undefined;
   }
+  if (remembered.size >= 16) remembered.clear();
+  remembered.set(schedule, { from: at, next });
+  return next;
 }
+
+const remembered = new Map<string, { from: number; next: number }>();

@@ -1,3 +1,5 @@
+import { CronExpressionParser } from 'cron-parser';
+import fc from 'fast-check';
 import { secondsUntilNext, usageCacheControl } from '../../src/api/cacheControl';
 import { ifNoneMatchHits, strongETag } from '../../src/api/etag';
 import { isApiError } from '../../src/api/errors';
@@ -14,6 +16,40 @@ describe('Cache-Control', () => {
 
   test('when the schedule is unreadable, then max-age=0', () => {
     expect(usageCacheControl('not cron', new Date())).toBe('private, max-age=0');
+  });
+
+  test('when reads come at any times, in any order, on several schedules, then each answer equals a fresh parse of the schedule', () => {
+    const schedules = ['0 0 */6 * * *', '0 */5 * * * *', '30 15 3 * * 1', '0 0 0 1 * *'];
+    const start = Date.parse('2025-05-20T00:00:00Z');
+    const fresh = (schedule: string, now: Date, cap: number) => {
+      const next = CronExpressionParser.parse(schedule, { tz: 'UTC', currentDate: now }).next().getTime();
+      return Math.max(0, Math.min(cap, Math.floor((next - now.getTime()) / 1000)));
+    };
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            schedule: fc.constantFrom(...schedules),
+            // Within two days, often right on or next to a whole minute or hour.
+            at: fc.oneof(
+              fc.integer({ min: 0, max: 2 * 86_400_000 }),
+              fc
+                .tuple(fc.integer({ min: 0, max: 48 * 60 }), fc.constantFrom(-1, 0, 1))
+                .map(([minute, ms]) => minute * 60_000 + ms),
+            ),
+            cap: fc.constantFrom(300, 86_400 * 40),
+          }),
+          { minLength: 1, maxLength: 40 },
+        ),
+        (reads) => {
+          for (const { schedule, at, cap } of reads) {
+            const now = new Date(start + at);
+            expect(secondsUntilNext(schedule, now, cap)).toBe(fresh(schedule, now, cap));
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
 

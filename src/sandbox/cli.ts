@@ -12,6 +12,8 @@ const USAGE = `Partner Center sandbox: a local Partner Center usage API and Entr
   --host H                          default 127.0.0.1
   --customers N                     default ${SANDBOX_DEFAULTS.customers}
   --seed S                          default ${SANDBOX_DEFAULTS.seed}
+  --subscriptions-per-customer N    average, 0-50 (each customer gets 0 to 2N); default the
+                                    recorded mix, about 1.7
   --page-size N                     items per collection page, default 2000
   --rate-limit-per-minute N         per partner, all calls; default off
   --customer-rate-limit-per-minute N  per partner + customer; default off
@@ -43,6 +45,7 @@ const NUMBER_FLAGS = [
   'port',
   'customers',
   'seed',
+  'subscriptions-per-customer',
   'page-size',
   'rate-limit-per-minute',
   'customer-rate-limit-per-minute',
@@ -89,6 +92,7 @@ export function parseCommandLine(argv: string[]): SandboxOptions | 'help' {
     port: number('port') ?? SANDBOX_DEFAULTS.port,
     customers: number('customers'),
     seed: number('seed'),
+    subscriptionsPerCustomer: number('subscriptions-per-customer'),
     pageSize: number('page-size'),
     limits: {
       partnerPerMinute: number('rate-limit-per-minute') ?? 0,

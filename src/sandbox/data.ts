@@ -80,9 +80,23 @@ export class SandboxData {
   constructor(
     readonly seed: number,
     readonly customerCount: number,
+    /** Average subscriptions per customer; undefined: the recorded mix (see generateCustomer). */
+    readonly subscriptionsPerCustomer?: number,
   ) {
     if (!Number.isInteger(customerCount) || customerCount < 0 || customerCount > 0xffffffff) {
       throw new Error(`customers must be a whole number up to 2^32-1, got ${customerCount}`);
+    }
+    if (
+      subscriptionsPerCustomer !== undefined &&
+      !(
+        Number.isInteger(subscriptionsPerCustomer) &&
+        subscriptionsPerCustomer >= 0 &&
+        subscriptionsPerCustomer <= 50
+      )
+    ) {
+      throw new Error(
+        `subscriptionsPerCustomer must be a whole number 0-50, got ${subscriptionsPerCustomer}`,
+      );
     }
     this.permutation = new Permutation32(seed);
   }
@@ -91,7 +105,7 @@ export class SandboxData {
     if (!Number.isInteger(index) || index < 0 || index >= this.customerCount) {
       throw new RangeError(`no customer ${index} (there are ${this.customerCount})`);
     }
-    return generateCustomer(this.seed, index, this.permutation.forward(index));
+    return generateCustomer(this.seed, index, this.permutation.forward(index), this.subscriptionsPerCustomer);
   }
 
   /** The customer with this tenant id (any letter case), if the sandbox has one. */
@@ -128,7 +142,12 @@ export class SandboxData {
   }
 }
 
-function generateCustomer(seed: number, index: number, idPrefix: number): CustomerProfile {
+function generateCustomer(
+  seed: number,
+  index: number,
+  idPrefix: number,
+  subscriptionsPerCustomer: number | undefined,
+): CustomerProfile {
   const rng = Rng.of(seed, 'customer', index);
   const id = rng.guid(idPrefix);
   const kind: CustomerKind = rng.chance(0.6) ? 'legacy' : 'azurePlan';
@@ -142,11 +161,16 @@ function generateCustomer(seed: number, index: number, idPrefix: number): Custom
       ? `${locale.suffix} ${stem} ${sector} ${index + 1}`
       : `${stem} ${sector} ${index + 1} ${locale.suffix}`;
 
-  const subscriptionCount = rng.chance(0.1)
-    ? 0
-    : kind === 'legacy'
-      ? rng.pick([1, 1, 1, 2, 2, 3, 4, 5])
-      : rng.pick([1, 1, 1, 1, 2]);
+  // The recorded mix averages about 1.7 (one customer in ten has none; legacy ones 1-5, Azure plan
+  // ones 1-2). With an average asked for, each customer gets 0 to twice it, evenly.
+  const subscriptionCount =
+    subscriptionsPerCustomer !== undefined
+      ? rng.int(0, 2 * subscriptionsPerCustomer)
+      : rng.chance(0.1)
+        ? 0
+        : kind === 'legacy'
+          ? rng.pick([1, 1, 1, 2, 2, 3, 4, 5])
+          : rng.pick([1, 1, 1, 1, 2]);
   const subscriptions = Array.from({ length: subscriptionCount }, (_, j) =>
     generateSubscription(seed, index, j, kind),
   );

@@ -12,6 +12,12 @@ export interface SandboxOptions {
   customers?: number;
   /** Seed of the data, the faults and the latency jitter. Default SANDBOX_DEFAULTS.seed (1). */
   seed?: number;
+  /**
+   * Average subscriptions per customer, a whole number 0-50: each customer gets 0 to twice it,
+   * evenly. Default: the recorded mix, about 1.7 (legacy customers 1-5, Azure plan ones 1-2, one
+   * customer in ten none).
+   */
+  subscriptionsPerCustomer?: number;
   /** Credentials the token endpoint accepts. Default: the SANDBOX_DEFAULTS values. */
   tenantId?: string;
   clientId?: string;
@@ -44,8 +50,8 @@ export interface SandboxOptions {
   bom?: boolean;
 }
 
-export type ResolvedOptions = Required<Omit<SandboxOptions, 'now' | 'limits' | 'faults'>> &
-  Pick<SandboxOptions, 'now' | 'limits' | 'faults'>;
+type Unset = 'now' | 'limits' | 'faults' | 'subscriptionsPerCustomer';
+export type ResolvedOptions = Required<Omit<SandboxOptions, Unset>> & Pick<SandboxOptions, Unset>;
 
 export function resolveOptions(options: SandboxOptions): ResolvedOptions {
   const resolved: ResolvedOptions = {
@@ -53,6 +59,7 @@ export function resolveOptions(options: SandboxOptions): ResolvedOptions {
     port: options.port ?? 0,
     customers: options.customers ?? SANDBOX_DEFAULTS.customers,
     seed: options.seed ?? SANDBOX_DEFAULTS.seed,
+    subscriptionsPerCustomer: options.subscriptionsPerCustomer,
     tenantId: options.tenantId ?? SANDBOX_DEFAULTS.tenantId,
     clientId: options.clientId ?? SANDBOX_DEFAULTS.clientId,
     clientSecret: options.clientSecret ?? SANDBOX_DEFAULTS.clientSecret,

@@ -86,7 +86,7 @@ class SandboxServer {
 
   constructor(private readonly options: ResolvedOptions) {
     this.clock = new SandboxClock(options.now, options.freezeClock);
-    this.data = new SandboxData(options.seed, options.customers);
+    this.data = new SandboxData(options.seed, options.customers, options.subscriptionsPerCustomer);
     this.tokens = new TokenAuthority(options, this.clock);
     this.throttle = new Throttle(options.limits ?? {}, this.clock);
     this.faults = new FaultPlan(options.seed, options.faults ?? {});

@@ -5,7 +5,7 @@ import { errorCode } from '../domain/errors';
 import type { CustomerMonthlyUsageRecord, PartnerUsageSummary } from '../domain/usage';
 import type { Logger } from '../observability/logger';
 import type { PartnerCenterClient } from '../partnerCenter/partnerCenterClient';
-import { LeaseLostError, RunAlreadyActiveError } from '../storage/errors';
+import { isStorageUnavailable, LeaseLostError, RunAlreadyActiveError } from '../storage/errors';
 import { keyPart } from '../storage/keys';
 import type { Lease, RunPatch, StoredRun } from '../storage/runStore';
 import { toRunRecord } from '../storage/runStore';
@@ -277,6 +277,13 @@ export async function continueRun(deps: SnapshotDependencies, runId: string): Pr
         if (controller.signal.aborted) return;
         if (RUN_FATAL.has(errorCode(error) ?? '')) {
           fatal ??= error;
+          controller.abort();
+          return;
+        }
+        // Storage down or silent is not this customer's fault: end the invocation as when a
+        // checkpoint cannot be written. Not checkpointed, so the resumed run redoes it.
+        if (isStorageUnavailable(error)) {
+          storageError ??= error;
           controller.abort();
           return;
         }

@@ -18,23 +18,25 @@ import {
 } from './support';
 
 const LEASE_TTL_MS = 1_500;
-const OUTAGE_MS = 1_500;
 const STORAGE_TIMEOUT_MS = 400;
 
 /**
  * Table Storage goes away mid-run and comes back: the app reaches Azurite through a loopback proxy
- * that, for 1.5 s, either refuses and cuts every connection (down) or accepts them and never
- * answers (a black hole, cut short by the app's Table request timeout). Restarting Azurite itself
- * would bring it back empty, since it runs in memory.
+ * that either refuses and cuts every connection (down, 1.5 s) or accepts them and never answers
+ * (a black hole, 3 s: each write then fails after two timed-out attempts, about 0.85 s, which
+ * leaves the outage well under way when the invocation gives up). Restarting Azurite itself would
+ * bring it back empty, since it runs in memory.
  */
 const OUTAGES = [
   {
     name: 'storage is unreachable',
+    seconds: 1.5,
     begin: (proxy: StorageProxy) => proxy.cut(),
     failure: /ECONNREFUSED|ECONNRESET|socket hang up/,
   },
   {
     name: 'storage accepts connections but never answers',
+    seconds: 3,
     begin: (proxy: StorageProxy) => Promise.resolve(proxy.stall()),
     failure: new RegExp(`did not answer .* within ${STORAGE_TIMEOUT_MS / 1000} s`),
   },
@@ -59,7 +61,7 @@ describe('fault matrix: Table Storage outage', () => {
   });
 
   test.each(OUTAGES)(
-    'when $name for 1.5 s mid-run, then the invocation stops at the checkpoint it cannot write and leaves the run running, a resumed invocation skips the checkpointed customers and completes it with every customer once, readers never see a half-written snapshot, and the next run completes',
+    'when $name for $seconds s mid-run, then the invocation stops at the first write it cannot make and leaves the run running, a resumed invocation skips the checkpointed customers and completes it with every customer once, readers never see a half-written snapshot, and the next run completes',
     async (outageCase) => {
       const before = await beginCase(h);
       let outage: Promise<void> | undefined;
@@ -67,7 +69,7 @@ describe('fault matrix: Table Storage outage', () => {
         if (n !== 8) return;
         outage = (async () => {
           await outageCase.begin(proxy);
-          await new Promise((r) => setTimeout(r, OUTAGE_MS));
+          await new Promise((r) => setTimeout(r, outageCase.seconds * 1000));
           await proxy.restore();
         })();
       });
@@ -94,7 +96,7 @@ describe('fault matrix: Table Storage outage', () => {
 
       expect(outage).toBeDefined();
       expect(failedPolls).toBeGreaterThan(0);
-      // The invocation stopped on the first checkpoint it could not write, without finishing the run.
+      // The invocation stopped on the first write it could not make, without finishing the run.
       expect(result.first).toBeInstanceOf(Error);
       expect(String((result.first as Error).message)).toMatch(outageCase.failure);
       expect(result.active?.run).toMatchObject({ state: 'running', invocations: 1 });

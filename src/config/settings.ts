@@ -226,9 +226,9 @@ export const SETTINGS: readonly SettingSpec[] = [
   },
   {
     name: 'STORAGE_TIMEOUT_SECONDS',
-    description: 'Timeout of one Table Storage request, until its response headers arrive.',
-    default: '30',
-    example: '30',
+    description: 'Timeout of one attempt of a Table Storage request, sent to fully answered; retried once.',
+    default: '45',
+    example: '45',
     expects: 'a whole number 1-600',
     validate: positiveInt(600),
   },

@@ -1,4 +1,9 @@
-import { TableClient, TableServiceClient, type TableServiceClientOptions } from '@azure/data-tables';
+import {
+  RestError,
+  TableClient,
+  TableServiceClient,
+  type TableServiceClientOptions,
+} from '@azure/data-tables';
 import type { TokenCredential } from '@azure/identity';
 import type { Settings } from '../config/settings';
 import { StorageTimeoutError } from './errors';
@@ -23,7 +28,7 @@ export function createTableClients(
   const tableName = (suffix: string) => `${storage.tablePrefix}${suffix}`;
   const common: TableServiceClientOptions = {
     retryOptions,
-    additionalPolicies: [{ policy: timeoutPolicy(storage.requestTimeoutMs), position: 'perCall' }],
+    additionalPolicies: [{ policy: timeoutPolicy(storage.requestTimeoutMs), position: 'perRetry' }],
   };
   if (storage.kind === 'connectionString') {
     const options = { ...common, allowInsecureConnection: isHttp(storage.connectionString) };
@@ -55,25 +60,48 @@ function isHttp(connectionString: string): boolean {
 type PipelinePolicy = NonNullable<TableServiceClientOptions['additionalPolicies']>[number]['policy'];
 
 /**
- * Gives every attempt of a Table request `timeoutMs` to send back its response headers (the SDK's
- * own default is no limit, so a storage endpoint that accepts connections and never answers would
- * hang a run or a read until the Functions host kills it). A timed-out attempt is not retried: it
- * fails with StorageTimeoutError, which the snapshot treats like any storage outage (stop at the
- * checkpoint, resume later) and the API answers with 503.
+ * Gives every attempt of a Table request `timeoutMs`, from sending it to its whole body received
+ * (the SDK's own default is no limit, so a storage endpoint that accepts connections and never
+ * answers would hang a run or a read until the Functions host kills it). It sits in the pipeline
+ * after the SDK's retry policy, so it times each attempt:
+ * - a request's first timed-out attempt fails like a dropped connection (RestError ETIMEDOUT),
+ *   which the SDK retries on a new socket: a keep-alive socket that a load balancer dropped
+ *   without a word hangs exactly this way, and a fresh one usually answers;
+ * - its second fails with StorageTimeoutError, which the SDK does not retry: storage is silent.
+ * The snapshot treats either like any storage outage (stop, resume from the checkpoint later);
+ * the API answers 503. A caller's own abort still surfaces as the SDK's AbortError.
  */
 function timeoutPolicy(timeoutMs: number): PipelinePolicy {
+  const timedOutOnce = new WeakSet<object>();
   return {
     name: 'tableRequestTimeout',
     async sendRequest(request, next) {
-      request.timeout = timeoutMs;
+      const callerSignal = request.abortSignal;
+      const controller = new AbortController();
+      const forward = () => controller.abort();
+      if (callerSignal?.aborted) controller.abort();
+      else callerSignal?.addEventListener('abort', forward, { once: true });
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        controller.abort();
+      }, timeoutMs);
+      request.abortSignal = controller.signal;
       try {
         return await next(request);
       } catch (error) {
-        const callerAborted = request.abortSignal?.aborted === true;
-        if ((error as { name?: unknown } | undefined)?.name === 'AbortError' && !callerAborted) {
-          throw new StorageTimeoutError(timeoutMs, request.method, new URL(request.url).pathname);
-        }
-        throw error;
+        if (!timedOut || callerSignal?.aborted) throw error;
+        const path = new URL(request.url).pathname;
+        if (timedOutOnce.has(request)) throw new StorageTimeoutError(timeoutMs, request.method, path);
+        timedOutOnce.add(request);
+        throw new RestError(
+          `Table Storage did not answer ${request.method} ${path} within ${timeoutMs / 1000} s`,
+          { code: 'ETIMEDOUT', request },
+        );
+      } finally {
+        clearTimeout(timer);
+        callerSignal?.removeEventListener('abort', forward);
+        request.abortSignal = callerSignal;
       }
     },
   };

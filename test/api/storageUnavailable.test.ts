@@ -1,10 +1,10 @@
-import { createServer, type Server, type Socket } from 'node:net';
 import { createCustomerUsageSummaryHandler } from '../../src/api/handlers/customerUsageSummary';
 import { createCustomersHandler } from '../../src/api/handlers/customers';
 import { azuriteConnectionString as connectionStringFor } from '../../src/localHost/azurite';
 import { freePort } from '../../src/localHost/freePort';
 import { createUsageStore } from '../../src/storage/tableUsageStore';
 import { testTables } from '../support/tables';
+import { startScriptedServer } from '../support/tcpServer';
 import { apiSettings, clock, customerId } from './support/fixtures';
 import { call, type ErrorAnswer } from './support/http';
 
@@ -21,24 +21,6 @@ function storeAt(port: number) {
   );
 }
 
-/** Accepts connections and reads requests, never answers: a storage endpoint gone silent. */
-async function blackHole(): Promise<{ port: number; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.resume();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as { port: number }).port,
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
-}
-
 describe('Table Storage unavailable under a read', () => {
   const expectUnavailable = (res: Awaited<ReturnType<typeof call>>) => {
     expect(res.status).toBe(503);
@@ -53,7 +35,7 @@ describe('Table Storage unavailable under a read', () => {
   };
 
   test('when storage accepts the connection but never answers, then 503 StorageUnavailable once the Table request times out', async () => {
-    const hole = await blackHole();
+    const hole = await startScriptedServer();
     try {
       const reader = storeAt(hole.port);
       const started = Date.now();

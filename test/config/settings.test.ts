@@ -29,7 +29,7 @@ describe('loadSettings', () => {
       kind: 'connectionString',
       connectionString: 'UseDevelopmentStorage=true',
       tablePrefix: 'usage',
-      requestTimeoutMs: 30_000,
+      requestTimeoutMs: 45_000,
     });
   });
 

@@ -82,7 +82,7 @@ export interface ReliabilityOptions {
   secrets?: (sandbox: Sandbox) => Promise<SecretStore>;
   /** Default: the shared test Azurite. */
   connectionString?: string;
-  /** Timeout of one Table request (STORAGE_TIMEOUT_SECONDS); default 30 s. */
+  /** Timeout of one Table request (STORAGE_TIMEOUT_SECONDS); default 45 s. */
   storageTimeoutMs?: number;
 }
 

@@ -423,7 +423,8 @@ export function openApiDocument(): Record<string, unknown> {
           schema: 'SubscriptionResourcesResponse',
           csv: true,
           parameters: [p('customerId'), p('subscriptionId'), p('format')],
-          notFound: 'CustomerNotFound, SubscriptionNotFound or SubscriptionNotSnapshotted.',
+          notFound:
+            'CustomerNotFound or CustomerNotSnapshotted (the customer), SubscriptionNotFound or SubscriptionNotSnapshotted (the subscription).',
         }),
       },
       '/v1/customers/{customerId}/history': {
@@ -452,7 +453,8 @@ export function openApiDocument(): Record<string, unknown> {
             p('limit'),
             p('continuationToken'),
           ],
-          notFound: 'CustomerNotFound, SubscriptionNotFound or SubscriptionNotSnapshotted.',
+          notFound:
+            'CustomerNotFound or CustomerNotSnapshotted (the customer), SubscriptionNotFound or SubscriptionNotSnapshotted (the subscription).',
         }),
       },
       '/v1/snapshots': {

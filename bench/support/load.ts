@@ -17,6 +17,33 @@ export interface LoadResult {
   /** Answers outside 2xx (HTTP only). */
   non2xx: number;
   statusCounts: Record<string, number>;
+  /** Every latency, sorted, so that runs can be merged exactly (see mergeLoads). */
+  samples: number[];
+}
+
+/** Several runs of one side as if they were one: latencies pooled, counts summed. */
+export function mergeLoads(runs: readonly LoadResult[]): LoadResult {
+  const samples = runs.flatMap((r) => r.samples).sort((a, b) => a - b);
+  const seconds = runs.reduce((sum, r) => sum + r.seconds, 0);
+  const sum = (pick: (r: LoadResult) => number) => runs.reduce((total, r) => total + pick(r), 0);
+  const counts = (pick: (r: LoadResult) => Record<string, number>) => {
+    const out: Record<string, number> = {};
+    for (const r of runs) for (const [k, n] of Object.entries(pick(r))) out[k] = (out[k] ?? 0) + n;
+    return out;
+  };
+  return {
+    requests: samples.length,
+    seconds,
+    perSecond: samples.length / seconds,
+    p50: percentile(samples, 50),
+    p99: percentile(samples, 99),
+    errors: sum((r) => r.errors),
+    timeouts: sum((r) => r.timeouts),
+    errorKinds: counts((r) => r.errorKinds),
+    non2xx: sum((r) => r.non2xx),
+    statusCounts: counts((r) => r.statusCounts),
+    samples,
+  };
 }
 
 export interface HttpLoadOptions {
@@ -80,6 +107,7 @@ export async function httpLoad(options: HttpLoadOptions): Promise<LoadResult> {
     errorKinds,
     non2xx: result.non2xx,
     statusCounts,
+    samples: latencies,
   };
 }
 
@@ -119,5 +147,6 @@ export async function readLoop(options: {
     errorKinds: {},
     non2xx: 0,
     statusCounts: {},
+    samples: latencies,
   };
 }

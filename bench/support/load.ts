@@ -21,6 +21,21 @@ export interface LoadResult {
   samples: number[];
 }
 
+type Counts = Omit<LoadResult, 'requests' | 'seconds' | 'perSecond' | 'p50' | 'p99' | 'samples'>;
+
+/** A result from its sorted latencies, the time they took and its error counts. */
+function fromSamples(samples: number[], seconds: number, counts: Counts): LoadResult {
+  return {
+    requests: samples.length,
+    seconds,
+    perSecond: samples.length / seconds,
+    p50: percentile(samples, 50),
+    p99: percentile(samples, 99),
+    ...counts,
+    samples,
+  };
+}
+
 /** Several runs of one side as if they were one: latencies pooled, counts summed. */
 export function mergeLoads(runs: readonly LoadResult[]): LoadResult {
   const samples = runs.flatMap((r) => r.samples).sort((a, b) => a - b);
@@ -31,19 +46,13 @@ export function mergeLoads(runs: readonly LoadResult[]): LoadResult {
     for (const r of runs) for (const [k, n] of Object.entries(pick(r))) out[k] = (out[k] ?? 0) + n;
     return out;
   };
-  return {
-    requests: samples.length,
-    seconds,
-    perSecond: samples.length / seconds,
-    p50: percentile(samples, 50),
-    p99: percentile(samples, 99),
+  return fromSamples(samples, seconds, {
     errors: sum((r) => r.errors),
     timeouts: sum((r) => r.timeouts),
     errorKinds: counts((r) => r.errorKinds),
     non2xx: sum((r) => r.non2xx),
     statusCounts: counts((r) => r.statusCounts),
-    samples,
-  };
+  });
 }
 
 export interface HttpLoadOptions {
@@ -95,20 +104,14 @@ export async function httpLoad(options: HttpLoadOptions): Promise<LoadResult> {
   latencies.sort((a, b) => a - b);
   const statusCounts: Record<string, number> = {};
   for (const [status, { count }] of Object.entries(result.statusCodeStats)) statusCounts[status] = count;
-  return {
-    requests: latencies.length,
-    seconds,
-    perSecond: latencies.length / seconds,
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
+  return fromSamples(latencies, seconds, {
     // autocannon counts a timeout as an error too.
     errors: result.errors,
     timeouts: result.timeouts,
     errorKinds,
     non2xx: result.non2xx,
     statusCounts,
-    samples: latencies,
-  };
+  });
 }
 
 /** `concurrency` loops calling `read(i)` back to back for `seconds`; every call is timed. */
@@ -136,17 +139,11 @@ export async function readLoop(options: {
   await Promise.all(Array.from({ length: options.concurrency }, worker));
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  return {
-    requests: latencies.length,
-    seconds,
-    perSecond: latencies.length / seconds,
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
+  return fromSamples(latencies, seconds, {
     errors,
     timeouts: 0,
     errorKinds: {},
     non2xx: 0,
     statusCounts: {},
-    samples: latencies,
-  };
+  });
 }

@@ -424,7 +424,7 @@ export function openApiDocument(): Record<string, unknown> {
           csv: true,
           parameters: [p('customerId'), p('subscriptionId'), p('format')],
           notFound:
-            'CustomerNotFound or CustomerNotSnapshotted (the customer), SubscriptionNotFound or SubscriptionNotSnapshotted (the subscription).',
+            'CustomerNotFound (the customer is unknown), SubscriptionNotFound or SubscriptionNotSnapshotted.',
         }),
       },
       '/v1/customers/{customerId}/history': {
@@ -454,7 +454,7 @@ export function openApiDocument(): Record<string, unknown> {
             p('continuationToken'),
           ],
           notFound:
-            'CustomerNotFound or CustomerNotSnapshotted (the customer), SubscriptionNotFound or SubscriptionNotSnapshotted (the subscription).',
+            'CustomerNotFound (the customer is unknown), SubscriptionNotFound or SubscriptionNotSnapshotted.',
         }),
       },
       '/v1/snapshots': {

@@ -20,6 +20,7 @@ import type {
   CustomerView,
   HistoryPoint,
   Lookup,
+  SubscriptionLookup,
   Page,
   RunRecord,
   SnapshotInfo,
@@ -151,7 +152,7 @@ export class TableUsageReader implements UsageReader {
   async getSubscriptionResources(
     customerId: string,
     subscriptionId: string,
-  ): Promise<Lookup<SubscriptionResourcesView>> {
+  ): Promise<SubscriptionLookup<SubscriptionResourcesView>> {
     const view = await this.readView<SubscriptionViewBody>(
       this.tables.resources,
       resourcesPartition(customerId, subscriptionId),
@@ -167,23 +168,26 @@ export class TableUsageReader implements UsageReader {
         },
       };
     }
-    // Not found: only on this path, tell "customer known but not snapshotted" from "unknown".
+    // Not found: only on this path, one more point read says whether the customer is unknown,
+    // known but not snapshotted, or known without this subscription.
     const customer = await this.customerState(customerId);
+    if (customer === undefined) return { status: 'customerUnknown' };
     return { status: customer === 'notSnapshotted' ? 'notSnapshotted' : 'unknown' };
   }
 
-  customerHistory(
+  async customerHistory(
     customerId: string,
     query: { from?: Date; to?: Date; limit: number; continuationToken?: string },
   ): Promise<Lookup<Page<HistoryPoint>>> {
-    return this.history(customerId, HISTORY_PREFIX, query);
+    const lookup = await this.history(customerId, HISTORY_PREFIX, query);
+    return lookup.status === 'customerUnknown' ? { status: 'unknown' } : lookup;
   }
 
   subscriptionHistory(
     customerId: string,
     subscriptionId: string,
     query: { from?: Date; to?: Date; limit: number; continuationToken?: string },
-  ): Promise<Lookup<Page<HistoryPoint>>> {
+  ): Promise<SubscriptionLookup<Page<HistoryPoint>>> {
     return this.history(customerId, subscriptionHistoryPrefix(subscriptionId), query);
   }
 
@@ -195,7 +199,7 @@ export class TableUsageReader implements UsageReader {
     customerId: string,
     prefix: string,
     query: { from?: Date; to?: Date; limit: number; continuationToken?: string },
-  ): Promise<Lookup<Page<HistoryPoint>>> {
+  ): Promise<SubscriptionLookup<Page<HistoryPoint>>> {
     const partitionKey = customerPartition(customerId);
     const range = historyRange(prefix, query.from, query.to);
     const limit = Math.min(Math.max(Math.floor(query.limit), 1), 1000);
@@ -212,7 +216,7 @@ export class TableUsageReader implements UsageReader {
     const continuationToken = result.done ? undefined : result.value.continuationToken;
     if (items.length === 0 && !query.continuationToken) {
       const state = await this.customerState(customerId);
-      if (state === undefined) return { status: 'unknown' };
+      if (state === undefined) return { status: 'customerUnknown' };
       if (state === 'notSnapshotted') return { status: 'notSnapshotted' };
       // A subscription's history: an empty range of a subscription the customer never had is an
       // unknown subscription, not an empty history. Only on this path, one more query.

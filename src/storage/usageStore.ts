@@ -62,6 +62,12 @@ export interface HistoryPoint {
 /** Customer or subscription lookups: unknown to the cache, known but not yet snapshotted, or found. */
 export type Lookup<T> = { status: 'found'; value: T } | { status: 'unknown' } | { status: 'notSnapshotted' };
 
+/**
+ * A subscription's lookup: `unknown` is a subscription the customer never had, `customerUnknown`
+ * a customer the cache has never seen, `notSnapshotted` a customer known but not snapshotted yet.
+ */
+export type SubscriptionLookup<T> = Lookup<T> | { status: 'customerUnknown' };
+
 export type RunState = 'queued' | 'running' | 'succeeded' | 'partial' | 'failed';
 
 export interface RunRecord {
@@ -97,7 +103,7 @@ export interface UsageReader {
   getSubscriptionResources(
     customerId: string,
     subscriptionId: string,
-  ): Promise<Lookup<SubscriptionResourcesView>>;
+  ): Promise<SubscriptionLookup<SubscriptionResourcesView>>;
   /** Newest first, within [from, to]. */
   customerHistory(
     customerId: string,
@@ -107,7 +113,7 @@ export interface UsageReader {
     customerId: string,
     subscriptionId: string,
     query: { from?: Date; to?: Date; limit: number; continuationToken?: string },
-  ): Promise<Lookup<Page<HistoryPoint>>>;
+  ): Promise<SubscriptionLookup<Page<HistoryPoint>>>;
   /** Newest first. */
   listRuns(limit: number): Promise<RunRecord[]>;
 }

@@ -243,8 +243,9 @@ test('when a view is larger than one transaction can carry (4 MiB), then EntityT
     })
     .catch((e: unknown) => e);
   expect(errorCode(error)).toBe('EntityTooLarge');
+  // Nothing written: not even the customer is known.
   expect((await store.getSubscriptionResources(guid(7), subscriptionRecord(7).subscriptionId)).status).toBe(
-    'unknown',
+    'customerUnknown',
   );
 });
 
@@ -329,6 +330,13 @@ test('when a known customer never had the subscription, then its history is unkn
   const never = guid(999, 7);
 
   expect(await store.subscriptionHistory(guid(5), never, { limit: 10 })).toEqual({ status: 'unknown' });
+  expect((await store.getSubscriptionResources(guid(5), never)).status).toBe('unknown');
+  // And a customer the cache has never seen is told apart from both.
+  expect(await store.subscriptionHistory(guid(997), had, { limit: 10 })).toEqual({
+    status: 'customerUnknown',
+  });
+  expect((await store.getSubscriptionResources(guid(997), had)).status).toBe('customerUnknown');
+  expect((await store.customerHistory(guid(997), { limit: 10 })).status).toBe('unknown');
   expect(
     await store.subscriptionHistory(guid(5), had, { from: new Date('2030-01-01T00:00:00Z'), limit: 10 }),
   ).toEqual({ status: 'found', value: { items: [], continuationToken: undefined } });

@@ -1,4 +1,4 @@
-import type { Lookup, UsageReader } from '../../storage/usageStore';
+import type { Lookup, SubscriptionLookup } from '../../storage/usageStore';
 import { ApiError } from '../errors';
 
 /** The found value, or the 404 that says whether the customer is unknown or not snapshotted yet. */
@@ -13,25 +13,22 @@ export function foundCustomer<T>(lookup: Lookup<T>, customerId: string): T {
   throw new ApiError('CustomerNotFound', `No customer ${customerId} in the cache`);
 }
 
-/**
- * Subscription routes: the store answers one lookup for the pair. Only when that finds nothing is
- * the customer looked up too (one more point read, on the 404 path only), so that an unknown
- * customer is CustomerNotFound and an unknown subscription of a known one SubscriptionNotFound.
- */
-export async function foundSubscription<T>(
-  lookup: Lookup<T>,
-  reader: Pick<UsageReader, 'getCustomer'>,
+/** Subscription routes: the 404 says which id is unknown, the customer or its subscription. */
+export function foundSubscription<T>(
+  lookup: SubscriptionLookup<T>,
   customerId: string,
   subscriptionId: string,
-): Promise<T> {
+): T {
   if (lookup.status === 'found') return lookup.value;
+  if (lookup.status === 'customerUnknown') {
+    throw new ApiError('CustomerNotFound', `No customer ${customerId} in the cache`);
+  }
   if (lookup.status === 'notSnapshotted') {
     throw new ApiError(
       'SubscriptionNotSnapshotted',
       `Subscription ${subscriptionId} of customer ${customerId} is known but no snapshot has covered it yet`,
     );
   }
-  foundCustomer(await reader.getCustomer(customerId), customerId);
   throw new ApiError(
     'SubscriptionNotFound',
     `No subscription ${subscriptionId} of customer ${customerId} in the cache`,

@@ -19,7 +19,6 @@ export function createSubscriptionHistoryHandler(deps: UsageApiDependencies): Ap
         async (query) =>
           foundSubscription(
             await api.reader.subscriptionHistory(customerId, subscriptionId, query),
-            api.reader,
             customerId,
             subscriptionId,
           ),

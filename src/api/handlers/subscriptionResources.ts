@@ -26,9 +26,8 @@ export function createSubscriptionResourcesHandler(deps: UsageApiDependencies): 
         'json',
         'csv',
       ]);
-      const view = await foundSubscription(
+      const view = foundSubscription(
         await api.reader.getSubscriptionResources(customerId, subscriptionId),
-        api.reader,
         customerId,
         subscriptionId,
       );

@@ -10,6 +10,7 @@ import type {
   CustomerListFilter,
   HistoryPoint,
   Lookup,
+  SubscriptionLookup,
   Page,
   RunRecord,
   RunRequester,
@@ -137,10 +138,11 @@ export class MemoryUsageStore implements UsageReader, RunRequester {
     customerId: string,
     subscriptionId: string,
     found: (s: MemoryCustomer['subscriptions'][number]) => T,
-  ): Lookup<T> {
+  ): SubscriptionLookup<T> {
     const customer = this.state.customers.find((c) => c.record.customerId === customerId);
-    const subscription = customer?.subscriptions.find((s) => s.record.subscriptionId === subscriptionId);
-    if (!customer || !subscription) return { status: 'unknown' };
+    if (!customer) return { status: 'customerUnknown' };
+    const subscription = customer.subscriptions.find((s) => s.record.subscriptionId === subscriptionId);
+    if (!subscription) return { status: 'unknown' };
     if (customer.notSnapshotted) return { status: 'notSnapshotted' };
     return { status: 'found', value: found(subscription) };
   }

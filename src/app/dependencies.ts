@@ -42,7 +42,7 @@ export function useLocalSettingsFile(file: string): void {
 let credential: TokenCredential | undefined;
 
 export function azureCredential(settings: Settings): TokenCredential {
-  credential ??= createAzureCredential(settings.managedIdentityClientId);
+  credential ??= createAzureCredential(settings.identity);
   return credential;
 }
 

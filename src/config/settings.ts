@@ -36,6 +36,18 @@ export const HOST_SETTINGS = [
   'APPLICATIONINSIGHTS_AUTHENTICATION_STRING',
 ] as const;
 
+/**
+ * Variables the App Service platform sets on every instance of a Functions app, on every plan
+ * (Flex Consumption included); Core Tools and `npm start` set neither. Either one present means
+ * the app runs in Azure: it then authenticates with its user-assigned managed identity only.
+ */
+export const AZURE_PLATFORM_MARKERS = ['WEBSITE_INSTANCE_ID', 'WEBSITE_SITE_NAME'] as const;
+
+/** Whether `env` is an Azure Functions instance (see AZURE_PLATFORM_MARKERS). */
+export function runsInAzure(env: Env): boolean {
+  return AZURE_PLATFORM_MARKERS.some((name) => (env[name] ?? '') !== '');
+}
+
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 
@@ -234,7 +246,8 @@ export const SETTINGS: readonly SettingSpec[] = [
   },
   {
     name: 'AZURE_CLIENT_ID',
-    description: 'Client id of the user-assigned managed identity used for storage and Key Vault.',
+    description:
+      'Client id of the user-assigned managed identity for storage and Key Vault. Required in Azure.',
     optional: true,
     example: '5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d',
     expects: 'a GUID',
@@ -330,7 +343,11 @@ export interface Settings {
   storage: (
     { kind: 'connectionString'; connectionString: string } | { kind: 'endpoint'; tableEndpoint: string }
   ) & { tablePrefix: string; requestTimeoutMs: number };
-  managedIdentityClientId?: string;
+  /**
+   * How the app signs in to Table Storage and Key Vault: in Azure, its user-assigned managed
+   * identity (AZURE_CLIENT_ID); elsewhere a developer's credentials (Azure CLI, azd, VS Code).
+   */
+  identity: { kind: 'managedIdentity'; clientId: string } | { kind: 'developer'; clientId?: string };
   snapshot: {
     schedule: string;
     resumeSchedule: string;
@@ -356,6 +373,11 @@ export class ConfigurationError extends Error {
         problems.map((p) => `  - ${p.name} ${p.problem}; expected ${p.expects}`).join('\n'),
     );
     this.name = 'ConfigurationError';
+  }
+
+  /** Every problem on one line, for a log that keeps one event per line (names, never values). */
+  get summary(): string {
+    return this.problems.map((p) => `${p.name} ${p.problem} (expected ${p.expects})`).join('; ');
   }
 }
 
@@ -394,6 +416,18 @@ export function loadSettings(env: Env = process.env): Settings {
         problems.push({ name, problem: 'is missing', expects: 'a value when KEY_VAULT_URI is unset' });
       }
     }
+  }
+  const inAzure = runsInAzure(env);
+  if (
+    inAzure &&
+    get('AZURE_CLIENT_ID') === undefined &&
+    !problems.some((p) => p.name === 'AZURE_CLIENT_ID')
+  ) {
+    problems.push({
+      name: 'AZURE_CLIENT_ID',
+      problem: 'is missing',
+      expects: "the client id of the app's user-assigned managed identity when running in Azure",
+    });
   }
   if (problems.length > 0) throw new ConfigurationError(problems);
 
@@ -434,7 +468,9 @@ export function loadSettings(env: Env = process.env): Settings {
       cacheMs: int('SECRET_CACHE_SECONDS') * 1000,
     },
     storage,
-    managedIdentityClientId: get('AZURE_CLIENT_ID'),
+    identity: inAzure
+      ? { kind: 'managedIdentity', clientId: str('AZURE_CLIENT_ID') }
+      : { kind: 'developer', clientId: get('AZURE_CLIENT_ID') },
     snapshot: {
       schedule: str('SNAPSHOT_SCHEDULE'),
       resumeSchedule: str('SNAPSHOT_RESUME_SCHEDULE'),

@@ -65,19 +65,19 @@ export class KeyVaultSecretStore implements SecretStore {
     this.cache.set(name, { value, expiresAt: this.now() + this.options.cacheMs });
   }
 
-  async ping(): Promise<void> {
+  async ping(abortSignal?: AbortSignal): Promise<void> {
     const name = this.options.pingSecretName;
     if (!name) {
       throw new SecretStoreError('The Key Vault secret store has no pingSecretName configured');
     }
     // Straight to the vault: a health check must not be answered from the cache.
-    await this.read(name);
+    await this.read(name, abortSignal);
   }
 
-  private async read(name: string): Promise<string> {
+  private async read(name: string, abortSignal?: AbortSignal): Promise<string> {
     let value: string | undefined;
     try {
-      value = (await this.client.getSecret(name)).value;
+      value = (await this.client.getSecret(name, { abortSignal })).value;
     } catch (error) {
       throw toStoreError(error, name, 'read');
     }

@@ -9,6 +9,9 @@ export interface SecretStore {
   getSecret(name: string): Promise<string>;
   /** Stores a new value (a new version in Key Vault). */
   setSecret(name: string, value: string): Promise<void>;
-  /** Resolves when the store answers and the secrets can be read; for health checks. */
-  ping(): Promise<void>;
+  /**
+   * Resolves when the store answers and the secrets can be read; for health checks. When
+   * `abortSignal` aborts, the request is cancelled and its connection closed.
+   */
+  ping(abortSignal?: AbortSignal): Promise<void>;
 }

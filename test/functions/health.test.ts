@@ -1,6 +1,9 @@
 import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
-import { createHealthHandler } from '../../src/api/health';
+import { createHealthHandler, type Probe } from '../../src/api/health';
 import { azuriteConnectionString, testTables } from '../support/tables';
+
+const get = (query = '') => new HttpRequest({ method: 'GET', url: `http://localhost/api/health${query}` });
+const bodyOf = (res: HttpResponseInit) => JSON.parse(res.body as string) as Record<string, unknown>;
 
 function tablesProbe(connectionString: string) {
   const tables = testTables({ connectionString });
@@ -14,9 +17,10 @@ test('when Table Storage and the secret store answer, then 200 with the version 
     version: '9.9.9',
     probes: { tableStorage: tablesProbe(azuriteConnectionString()), secretStore: async () => undefined },
   });
-  const res = await handler();
+  const res = await handler(get());
   expect(res.status).toBe(200);
-  const body = res.jsonBody as { status: string; version: string; checks: Record<string, { ok: boolean }> };
+  expect(res.headers).toMatchObject({ 'Content-Type': 'application/json; charset=utf-8' });
+  const body = bodyOf(res) as { status: string; version: string; checks: Record<string, { ok: boolean }> };
   expect(body.status).toBe('ok');
   expect(body.version).toBe('9.9.9');
   expect(body.checks.tableStorage.ok).toBe(true);
@@ -31,9 +35,9 @@ test('when Table Storage does not answer, then 503 naming it, without the connec
     timeoutMs: 1_500,
     probes: { tableStorage: tablesProbe(unreachable), secretStore: async () => undefined },
   });
-  const res = await handler();
+  const res = await handler(get());
   expect(res.status).toBe(503);
-  const body = res.jsonBody as { failed: string[] };
+  const body = bodyOf(res) as { failed: string[] };
   expect(body.failed).toEqual(['tableStorage']);
   expect(JSON.stringify(body)).not.toMatch(/AccountKey|Eby8|127\.0\.0\.1/);
 });
@@ -52,10 +56,7 @@ test('when the registered health function is invoked with the real request class
     new InvocationContext({ functionName: 'health' }),
   )) as HttpResponseInit;
   expect(res.status).toBe(200);
-  expect(Object.keys((res.jsonBody as { checks: object }).checks).sort()).toEqual([
-    'secretStore',
-    'tableStorage',
-  ]);
+  expect(Object.keys(bodyOf(res).checks as object).sort()).toEqual(['secretStore', 'tableStorage']);
 });
 
 test('when health is called with a method it does not serve, then 405 with Allow and a JSON error', async () => {
@@ -69,4 +70,57 @@ test('when health is called with a method it does not serve, then 405 with Allow
   expect(res.status).toBe(405);
   expect(res.headers.Allow).toBe('GET, HEAD, OPTIONS');
   expect(JSON.parse(res.body).error.code).toBe('MethodNotAllowed');
+});
+
+describe('probe bounds', () => {
+  const counting = (answer: (signal: AbortSignal) => Promise<void> = async () => undefined) => {
+    const calls: AbortSignal[] = [];
+    const probe: Probe = (signal) => {
+      calls.push(signal);
+      return answer(signal);
+    };
+    return { probe, calls };
+  };
+
+  test('when callers come within the cache window, then one probe round answers them; after it, a new one runs', async () => {
+    let now = 1_000_000;
+    const { probe, calls } = counting();
+    const handler = createHealthHandler({
+      version: '1',
+      probes: { a: probe },
+      cacheMs: 30_000,
+      now: () => now,
+    });
+    await Promise.all([handler(get()), handler(get()), handler(get())]);
+    expect(calls).toHaveLength(1);
+    now += 29_999;
+    await handler(get());
+    expect(calls).toHaveLength(1);
+    now += 1;
+    await handler(get());
+    expect(calls).toHaveLength(2);
+  });
+
+  test('when a probe runs past the timeout, then its signal aborts, the caller gets 503 Timeout, and the failure is cached too', async () => {
+    const { probe, calls } = counting(
+      (signal) =>
+        new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted')))),
+    );
+    const handler = createHealthHandler({ version: '1', probes: { vault: probe }, timeoutMs: 50 });
+    const res = await handler(get());
+    expect(res.status).toBe(503);
+    expect(bodyOf(res).checks).toMatchObject({ vault: { ok: false, error: 'Timeout' } });
+    expect(calls[0].aborted).toBe(true);
+    await handler(get());
+    expect(calls).toHaveLength(1);
+  });
+
+  test('when liveness is asked, then no probe runs', async () => {
+    const { probe, calls } = counting();
+    const handler = createHealthHandler({ version: '2', probes: { a: probe } });
+    const res = await handler(get('?probe=live'));
+    expect(res.status).toBe(200);
+    expect(bodyOf(res)).toEqual({ status: 'ok', version: '2', failed: [], checks: {} });
+    expect(calls).toHaveLength(0);
+  });
 });

@@ -31,6 +31,16 @@ describe('KeyVaultSecretStore', () => {
       now,
     });
 
+  test('when the vault never answers and ping is aborted, then ping rejects and its connection is closed', async () => {
+    vault.neverAnswer(true);
+    const ping = storeWith().ping(AbortSignal.timeout(200));
+    await expect(ping).rejects.toBeInstanceOf(SecretStoreError);
+    expect(vault.connectionsAccepted()).toBe(1);
+    const deadline = Date.now() + 2_000;
+    while (vault.openConnections() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(vault.openConnections()).toBe(0);
+  });
+
   test('when a secret exists, then getSecret answers its value after the challenge handshake', async () => {
     vault.seed('partner-center-client-secret', 'client-secret-value-1');
     const credential = fixedTokenCredential();

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { AccessToken, TokenCredential } from '@azure/identity';
 
 /**
@@ -25,6 +25,12 @@ export interface KeyVaultFake {
   challenges(): number;
   /** Authorization headers seen on authenticated requests. */
   readonly authorizations: string[];
+  /** Makes every request (true) hang without an answer, as a vault that never answers would. */
+  neverAnswer(hang: boolean): void;
+  /** TCP connections accepted so far. */
+  connectionsAccepted(): number;
+  /** TCP connections open now (a client that gave up but kept its socket still counts). */
+  openConnections(): number;
   close(): Promise<void>;
 }
 
@@ -45,6 +51,7 @@ export async function startKeyVaultFake(options: { token?: string } = {}): Promi
   const authorizations: string[] = [];
   let challenges = 0;
   let failingWrites = false;
+  let hanging = false;
   let vaultUrl = '';
 
   const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
@@ -76,6 +83,7 @@ export async function startKeyVaultFake(options: { token?: string } = {}): Promi
     const body = await readBody(req);
     const url = new URL(req.url ?? '/', 'http://vault');
     requests.push(`${req.method} ${url.pathname.replace(/\/$/, '')}`);
+    if (hanging) return;
     if (!url.searchParams.get('api-version')) {
       return error(res, 400, 'BadParameter', 'The api-version query parameter is missing.');
     }
@@ -140,6 +148,13 @@ export async function startKeyVaultFake(options: { token?: string } = {}): Promi
       if (!res.headersSent) res.writeHead(500).end();
     });
   });
+  const open = new Set<Socket>();
+  let accepted = 0;
+  server.on('connection', (socket: Socket) => {
+    accepted++;
+    open.add(socket);
+    socket.on('close', () => open.delete(socket));
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   vaultUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
@@ -160,6 +175,11 @@ export async function startKeyVaultFake(options: { token?: string } = {}): Promi
     requests,
     challenges: () => challenges,
     authorizations,
+    neverAnswer: (hang) => {
+      hanging = hang;
+    },
+    connectionsAccepted: () => accepted,
+    openConnections: () => open.size,
     close: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();

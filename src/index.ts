@@ -1,6 +1,12 @@
 import { app } from '@azure/functions';
+import { checkConfiguration, configurationGuard } from './app/startup';
 
 app.setup({ enableHttpStream: false });
+
+// Settings are validated once, here, as the worker loads the app: a bad one is logged once at
+// start, and every invocation answers 503 ConfigurationInvalid instead of throwing per request.
+const configuration = checkConfiguration();
+if (!configuration.valid) app.hook.preInvocation(configurationGuard());
 
 // One import per function file: each registers itself with app.http / app.timer.
 import './functions/health';

@@ -17,6 +17,7 @@ export const API_ERROR_CODES = [
   'RouteNotFound',
   'NotAcceptable',
   'StorageUnavailable',
+  'ConfigurationInvalid',
   'InternalError',
 ] as const;
 
@@ -37,6 +38,7 @@ const STATUS: Record<ApiErrorCode, number> = {
   RouteNotFound: 404,
   NotAcceptable: 406,
   StorageUnavailable: 503,
+  ConfigurationInvalid: 503,
   InternalError: 500,
 };
 

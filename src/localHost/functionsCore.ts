@@ -46,9 +46,40 @@ export function getProgrammingModel(): unknown {
   return programmingModel;
 }
 
-/** Lifecycle hooks are not used by this app; accepted so the library's `app.hook` works. */
-export function registerHook(): { dispose(): void } {
-  return { dispose: () => undefined };
+type Hook = (context: Record<string, unknown>) => unknown;
+const hooks = new Map<string, Hook[]>();
+
+/** Records a hook the library registers (`app.hook.preInvocation` and the like). */
+export function registerHook(name: string, callback: Hook): { dispose(): void } {
+  const list = hooks.get(name) ?? [];
+  list.push(callback);
+  hooks.set(name, list);
+  return {
+    dispose: () => {
+      const at = list.indexOf(callback);
+      if (at >= 0) list.splice(at, 1);
+    },
+  };
+}
+
+/**
+ * Invokes a function as the worker does: pre-invocation hooks first, each of which may replace
+ * the inputs or the handler, then the handler with the inputs and the invocation context.
+ */
+export async function invokeFunction(
+  fn: RegisteredFunction,
+  inputs: unknown[],
+  invocationContext: unknown,
+): Promise<unknown> {
+  const context: Record<string, unknown> = {
+    invocationContext,
+    inputs,
+    functionCallback: fn.handler,
+    hookData: {},
+  };
+  for (const hook of hooks.get('preInvocation') ?? []) await hook(context);
+  const handler = context.functionCallback as RegisteredFunction['handler'];
+  return handler(...(context.inputs as unknown[]), invocationContext);
 }
 
 export function registeredFunctions(): readonly RegisteredFunction[] {

@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { compareRoutes, compileRoute, matchRoute, type CompiledRoute } from './routes';
-import { registeredFunctions, triggerOf, type RegisteredFunction } from './functionsCore';
+import { invokeFunction, registeredFunctions, triggerOf, type RegisteredFunction } from './functionsCore';
 
 export interface LocalHostOptions {
   port: number;
@@ -156,7 +156,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     const started = Date.now();
     let result: unknown;
     try {
-      result = await match.route.fn.handler(request, context);
+      result = await invokeFunction(match.route.fn, [request], context);
     } catch (error) {
       log(`[${match.route.fn.name}] failed: ${error instanceof Error ? error.message : String(error)}`);
       res.writeHead(500).end();
@@ -218,7 +218,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       isPastDue: false,
     };
     const invocation = Promise.resolve()
-      .then(() => fn.handler(timerInfo, newContext(fn)))
+      .then(() => invokeFunction(fn, [timerInfo], newContext(fn)))
       .catch((error: unknown) =>
         log(`[${name}] failed: ${error instanceof Error ? error.message : String(error)}`),
       )

@@ -29,7 +29,8 @@ export type OperationalEvent =
   | 'RefreshTokenRotated'
   | 'RefreshTokenPersistFailed'
   | 'CustomerSnapshotFailed'
-  | 'RetentionCompleted';
+  | 'RetentionCompleted'
+  | 'ConfigurationInvalid';
 
 export type LogSink = (level: LogLevel, line: string) => void;
 
@@ -65,7 +66,9 @@ export function createLogger(sink: LogSink, minLevel: LogLevel = 'info'): Logger
     error: (m, p) => write('error', m, p),
     event: (name, props) =>
       write(
-        name.endsWith('Failed') || name === 'RefreshTokenRejected' ? 'error' : 'info',
+        name.endsWith('Failed') || name === 'RefreshTokenRejected' || name === 'ConfigurationInvalid'
+          ? 'error'
+          : 'info',
         `event=${name}`,
         props,
       ),

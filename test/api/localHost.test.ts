@@ -30,13 +30,16 @@ let store: UsageStore;
 beforeAll(async () => {
   const backend = await azuriteBackend();
   store = backend.usage;
-  const settings = loadSettings({
+  const env = {
     STORAGE_CONNECTION_STRING: azuriteConnectionString(),
     PARTNER_CENTER_TENANT_ID: '11111111-2222-4333-8444-555555555555',
     PARTNER_CENTER_CLIENT_ID: '66666666-7777-4888-9999-aaaaaaaaaaaa',
     PARTNER_CENTER_CLIENT_SECRET: 'unused-in-this-test',
     PARTNER_CENTER_REFRESH_TOKEN: 'unused-in-this-test',
-  });
+  };
+  // The app validates its settings as it loads (and answers 503 while they are invalid).
+  Object.assign(process.env, env);
+  const settings = loadSettings(env);
   mockRoot = {
     settings,
     tables: createTableClients(settings.storage, () => {

@@ -234,9 +234,9 @@ export class SnapshotWriter {
 
   /**
    * What the run has finished so far, from its list partition (one single-partition query): the
-   * customers done (as key parts, see keyPart) and exact totals over them.
+   * customers done and exact totals over them.
    */
-  async runProgress(runId: string): Promise<{ finished: Set<string>; totals: RunTotals }> {
+  async runProgress(runId: string): Promise<{ finished: TakenCustomers; totals: RunTotals }> {
     const finished = new Set<string>();
     const totals: RunTotals = {
       customersWritten: 0,
@@ -258,7 +258,7 @@ export class SnapshotWriter {
         addEntry(totals, row);
       }
     }
-    return { finished, totals };
+    return { finished: new TakenCustomers(finished), totals };
   }
 
   /**
@@ -303,6 +303,43 @@ export function isOverBudget(record: Pick<CustomerMonthlyUsageRecord, 'budget' |
 }
 
 /** Adds one list row (or entry) to run totals. */
+/**
+ * The customers a run has taken, compared as the Table keys they are stored under (so ids that
+ * differ only in case are one customer); the snapshot asks by id and never sees a key.
+ */
+export class TakenCustomers {
+  constructor(private readonly keys: Set<string>) {}
+
+  /** `taken` when the run has it already, `invalidId` when no Table key can hold the id. */
+  status(customerId: string): 'new' | 'taken' | 'invalidId' {
+    const key = keyOf(customerId);
+    if (key === undefined) return 'invalidId';
+    return this.keys.has(key) ? 'taken' : 'new';
+  }
+
+  take(customerId: string): void {
+    const key = keyOf(customerId);
+    if (key !== undefined) this.keys.add(key);
+  }
+
+  get size(): number {
+    return this.keys.size;
+  }
+
+  /** The taken customers' keys (lower-cased ids). */
+  [Symbol.iterator](): IterableIterator<string> {
+    return this.keys.values();
+  }
+}
+
+function keyOf(customerId: string): string | undefined {
+  try {
+    return keyPart(customerId);
+  } catch {
+    return undefined;
+  }
+}
+
 export function addEntry(totals: RunTotals, row: Record<string, unknown>): void {
   if (row.outcome === 'failed') totals.customersFailed++;
   else totals.customersWritten++;

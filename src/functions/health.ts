@@ -2,7 +2,7 @@ import { app } from '@azure/functions';
 import { ALL_METHODS, endpoint } from '../api/endpoint';
 import { createHealthHandler } from '../api/health';
 import { dependencies } from '../app/dependencies';
-import { APP_VERSION } from '../app/version';
+import { APP_VERSION } from '../version';
 
 let handler: ReturnType<typeof createHealthHandler> | undefined;
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AxiosInstance } from 'axios';
 import { z } from 'zod';
-import { USER_AGENT } from '../app/version';
+import { USER_AGENT } from '../version';
 import { abortable } from './abortable';
 import type { Settings } from '../config/settings';
 import type { Logger } from '../observability/logger';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AxiosInstance } from 'axios';
 import type { z } from 'zod';
-import { USER_AGENT } from '../app/version';
+import { USER_AGENT } from '../version';
 import type { Settings } from '../config/settings';
 import type {
   AzureResourceMonthlyUsageRecord,

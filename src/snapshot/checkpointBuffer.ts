@@ -3,7 +3,7 @@ import {
   type CustomerListEntry,
   type RunTotals,
   type SnapshotWriter,
-} from '../storage/snapshotWriter';
+} from '../domain/snapshotWriter';
 import type { LeaseKeeper } from './leaseKeeper';
 
 /**

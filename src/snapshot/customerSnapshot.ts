@@ -4,7 +4,7 @@ import {
   type SubscriptionMonthlyUsageRecord,
 } from '../domain/usage';
 import type { CallOptions, PartnerCenterClient } from '../partnerCenter/partnerCenterClient';
-import type { SnapshotWriter } from '../storage/snapshotWriter';
+import type { SnapshotWriter } from '../domain/snapshotWriter';
 
 export interface CustomerProgress {
   /** Subscriptions discovered so far (counted as failed when the customer fails). */

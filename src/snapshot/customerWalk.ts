@@ -4,7 +4,7 @@ import type { CustomerMonthlyUsageRecord } from '../domain/usage';
 import type { Logger } from '../observability/logger';
 import type { CallOptions, PartnerCenterClient } from '../partnerCenter/partnerCenterClient';
 import { isStorageUnavailable } from '../storage/errors';
-import type { SnapshotWriter, TakenCustomers } from '../storage/snapshotWriter';
+import type { SnapshotWriter, TakenCustomers } from '../domain/snapshotWriter';
 import type { CheckpointBuffer } from './checkpointBuffer';
 import { snapshotCustomer, type CustomerProgress } from './customerSnapshot';
 import { failureOf } from './failures';

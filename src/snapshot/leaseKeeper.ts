@@ -1,7 +1,6 @@
 import { Mutex } from 'async-mutex';
 import type { Logger } from '../observability/logger';
-import { LeaseLostError } from '../storage/errors';
-import type { Lease, RunPatch, RunStore } from '../storage/runStore';
+import { LeaseLostError, type Lease, type RunPatch, type RunStore } from '../domain/runs';
 
 export type LeaseRuns = Pick<RunStore, 'renewLease' | 'releaseLease' | 'finishRun'>;
 

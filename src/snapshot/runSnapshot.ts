@@ -1,15 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
+import {
+  RunAlreadyActiveError,
+  toRunRecord,
+  type RunPatch,
+  type RunRecord,
+  type RunStore,
+  type StoredRun,
+} from '../domain/runs';
+import type { RunTotals, SnapshotWriter } from '../domain/snapshotWriter';
 import type { PartnerUsageSummary } from '../domain/usage';
 import type { Logger, OperationalEvent } from '../observability/logger';
 import type { CallOptions, PartnerCenterClient } from '../partnerCenter/partnerCenterClient';
-import { RunAlreadyActiveError } from '../storage/errors';
-import type { RunPatch, StoredRun } from '../storage/runStore';
-import { toRunRecord } from '../storage/runStore';
-import type { RunTotals } from '../storage/snapshotWriter';
-import type { UsageStore } from '../storage/tableUsageStore';
-import type { RunRecord } from '../storage/usageStore';
 import { CheckpointBuffer } from './checkpointBuffer';
 import { walkCustomers } from './customerWalk';
 import { reasonOf } from './failures';
@@ -18,7 +21,7 @@ import { LeaseKeeper } from './leaseKeeper';
 /** What a snapshot invocation needs; triggers and the CLI build it, tests pass their own parts. */
 export interface SnapshotDependencies {
   partnerCenter: PartnerCenterClient;
-  store: Pick<UsageStore, 'runs' | 'writer'>;
+  store: { runs: RunStore; writer: SnapshotWriter };
   logger: Logger;
   settings: { timeBudgetMs: number; customerConcurrency: number };
   /** Wall clock for takenAt and run times. */

@@ -1,7 +1,6 @@
 import type { Settings } from '../config/settings';
 import type { Logger } from '../observability/logger';
 import type { PartnerCenterClient } from '../partnerCenter/partnerCenterClient';
-import type { UsageStore } from '../storage/tableUsageStore';
 import type { RetentionDependencies } from './retention';
 import type { SnapshotDependencies } from './runSnapshot';
 
@@ -9,7 +8,7 @@ import type { SnapshotDependencies } from './runSnapshot';
 export interface SnapshotRoot {
   settings: Settings;
   partnerCenter: PartnerCenterClient;
-  usageStore: UsageStore;
+  usageStore: SnapshotDependencies['store'] & RetentionDependencies['store'];
 }
 
 /** Maps the composition root's parts onto what a snapshot invocation takes. */

@@ -1,7 +1,7 @@
 import { memoryLogger } from '../../src/observability/logger';
 import { CheckpointBuffer } from '../../src/snapshot/checkpointBuffer';
 import { LeaseKeeper } from '../../src/snapshot/leaseKeeper';
-import type { CustomerListEntry } from '../../src/storage/snapshotWriter';
+import type { CustomerListEntry } from '../../src/domain/snapshotWriter';
 import { customerRecord, newStore } from '../storage/factories';
 
 const ZERO = {

@@ -1,4 +1,3 @@
-import { compareDecimal } from './decimal';
 /**
  * The usage data the app caches, as the Partner Center client hands it to the snapshot and the
  * storage adapter hands it to the API. Ids are lower-case GUID strings. Every amount is a
@@ -78,15 +77,6 @@ export const LEGACY_AZURE_OFFER_ID = 'MS-AZR-0145P';
 /** Only legacy Microsoft Azure subscriptions have a resource breakdown in these APIs. */
 export function hasResourceBreakdown(subscription: Pick<SubscriptionMonthlyUsageRecord, 'offerId'>): boolean {
   return subscription.offerId.toUpperCase() === LEGACY_AZURE_OFFER_ID;
-}
-
-/**
- * overBudget: the customer has a budget and its total cost is above it, compared exactly on the
- * decimal strings (as Partner Center counts customersOverBudget); percentUsed is not used.
- */
-export function isOverBudget(record: Pick<CustomerMonthlyUsageRecord, 'budget' | 'totalCost'>): boolean {
-  if (record.budget === undefined) return false;
-  return compareDecimal(record.totalCost, record.budget) === 1;
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -1,10 +1,10 @@
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
-import {
-  isOverBudget,
-  type AzureResourceMonthlyUsageRecord,
-  type CustomerUsageSummary,
-  type PartnerUsageSummary,
-  type SubscriptionMonthlyUsageRecord,
+import { isOverBudget } from '../domain/budget';
+import type {
+  AzureResourceMonthlyUsageRecord,
+  CustomerUsageSummary,
+  PartnerUsageSummary,
+  SubscriptionMonthlyUsageRecord,
 } from '../domain/usage';
 import {
   addEntry,

@@ -19,8 +19,8 @@ const load = createRequire(__filename);
 /**
  * A module of the built app (dist/, what Azure runs), typed by its source. The benchmarks measure
  * the build rather than the TypeScript sources for two reasons: that is what is deployed, and
- * src/app/version.ts finds package.json relative to itself, which only the dist/ layout satisfies
- * (dist-bench/src/app/../../package.json does not exist).
+ * src/version.ts finds package.json relative to itself, which only the dist/ layout satisfies
+ * (dist-bench/src/../package.json does not exist).
  */
 export function built<T>(modulePath: string): T {
   const file = path.join(repoRoot(), 'dist', `${modulePath}.js`);

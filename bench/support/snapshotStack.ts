@@ -4,7 +4,7 @@ import type { LogLevel, Logger } from '../../src/observability/logger';
 import type { PartnerCenterClient } from '../../src/partnerCenter/partnerCenterClient';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox';
 import type { UsageStore } from '../../src/storage/tableUsageStore';
-import type { RunRecord } from '../../src/storage/usageStore';
+import type { RunRecord } from '../../src/domain/runs';
 import { sandboxAppEnv } from './appEnv';
 import { builtApp } from './builtApp';
 

@@ -1,4 +1,4 @@
-import { APP_VERSION } from '../app/version';
+import { APP_VERSION } from '../version';
 import { API_ERROR_CODES } from './errors';
 import { CACHE_CAP_SECONDS } from './cacheControl';
 import { MAX_RUNS } from './handlers/snapshots';

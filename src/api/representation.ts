@@ -6,7 +6,8 @@ import type {
   SubscriptionMonthlyUsageRecord,
 } from '../domain/usage';
 import { hasResourceBreakdown } from '../domain/usage';
-import type { HistoryPoint, RunRecord, SnapshotInfo } from '../storage/usageStore';
+import type { HistoryPoint, SnapshotInfo } from '../domain/usageReader';
+import type { RunRecord } from '../domain/runs';
 
 /**
  * Domain → response bodies. Every documented field is always present (null when Partner Center

@@ -1,6 +1,6 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import type { Settings } from '../config/settings';
-import type { SnapshotInfo, UsageReader } from '../storage/usageStore';
+import type { SnapshotInfo, UsageReader } from '../domain/usageReader';
 import { usageCacheControl } from './cacheControl';
 import { ContinuationTokens, continuationTokenKey } from './continuationToken';
 import { ifNoneMatchHits, strongETag } from './etag';

@@ -5,7 +5,7 @@ import { applyLocalSettings, ensureLocalSettings, readLocalSettings } from '../c
 import { ConfigurationError, getSettings, isLoopbackHost, resetSettingsCache } from '../config/settings';
 import { consoleLogger } from '../observability/logger';
 import { runSnapshotToCompletion, type InvocationOutcome } from '../snapshot/runSnapshot';
-import { flushTokenRotation, snapshotDependencies } from '../snapshot/snapshotDependencies';
+import { snapshotDependencies, withTokenFlush } from '../snapshot/snapshotDependencies';
 
 /**
  * `npm run snapshot`: one snapshot run now, to completion, against the environment that
@@ -46,8 +46,8 @@ async function main(): Promise<number> {
   process.once('SIGINT', () => stop.abort());
   const started = Date.now();
   const logger = consoleLogger(process.env.SNAPSHOT_LOG_LEVEL === 'debug' ? 'debug' : 'warn');
-  const outcome = await runSnapshotToCompletion(snapshotDependencies(deps, logger, stop.signal)).finally(() =>
-    flushTokenRotation(deps, logger),
+  const outcome = await withTokenFlush(deps, logger, () =>
+    runSnapshotToCompletion(snapshotDependencies(deps, logger, stop.signal)),
   );
   return report(outcome, Date.now() - started, stop.signal.aborted);
 }

@@ -2,7 +2,7 @@ import { app } from '@azure/functions';
 import { ALL_METHODS, endpoint } from '../api/endpoint';
 import { createHealthHandler } from '../api/health';
 import { dependencies } from '../app/dependencies';
-import { APP_VERSION } from '../app/version';
+import { APP_VERSION } from '../version';
 
 // Built at load, so its cache and in-flight probe are shared by every invocation of the process.
 // The probes reach for the composition root only when they run, so liveness needs no settings.

@@ -2,19 +2,16 @@ import { app, type InvocationContext, type Timer } from '@azure/functions';
 import { dependencies } from '../app/dependencies';
 import { contextLogger } from '../observability/logger';
 import { startScheduledRun } from '../snapshot/runSnapshot';
-import { flushTokenRotation, snapshotDependencies } from '../snapshot/snapshotDependencies';
+import { snapshotDependencies, withTokenFlush } from '../snapshot/snapshotDependencies';
 
 /** Starts a new snapshot run on the schedule (refused while another run is queued or running). */
 export async function snapshotTimerHandler(_timer: Timer, context: InvocationContext): Promise<void> {
   const root = dependencies();
   await root.usageStore.ensureTables();
   const logger = contextLogger(context);
-  let outcome;
-  try {
-    outcome = await startScheduledRun(snapshotDependencies(root, logger));
-  } finally {
-    await flushTokenRotation(root, logger);
-  }
+  const outcome = await withTokenFlush(root, logger, () =>
+    startScheduledRun(snapshotDependencies(root, logger)),
+  );
   context.info(`snapshot timer: ${outcome.kind}`);
 }
 

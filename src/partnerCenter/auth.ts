@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AxiosInstance } from 'axios';
 import { z } from 'zod';
-import { USER_AGENT } from '../app/version';
+import { USER_AGENT } from '../version';
 import { abortable } from './abortable';
 import type { Settings } from '../config/settings';
 import type { Logger } from '../observability/logger';
@@ -9,7 +9,14 @@ import { registerSecret } from '../observability/redact';
 import type { SecretStore } from '../secrets/secretStore';
 import { ReconsentRequiredError, RequestAbortedError, TokenRequestError } from './errors';
 import { isLosslessNumber, tryParseJson } from './json';
-import { DEFAULT_RETRY, parseRetryAfter, retryDelayMs, sleep, type RetryPolicy } from './retry';
+import {
+  DEFAULT_RETRY,
+  parseRetryAfter,
+  sleep,
+  withRetries,
+  type AttemptOutcome,
+  type RetryPolicy,
+} from './retry';
 import { createHttp, send } from './transport';
 
 /** Where the Partner Center client gets its bearer tokens. */
@@ -185,79 +192,73 @@ export class RefreshTokenProvider implements TokenProvider {
   private async requestToken(form: URLSearchParams): Promise<z.output<typeof tokenResponseSchema>> {
     const { settings, secretNames, logger } = this.options;
     const url = `${settings.authorityHost}/${encodeURIComponent(settings.tenantId)}/oauth2/v2.0/token`;
-    const firstAt = this.now();
-    for (let attempt = 0; ; attempt++) {
-      const outcome = await send(this.http, {
-        method: 'POST',
-        url,
-        headers: {
-          'Content-Type': 'application/x-www-form-urlencoded',
-          Accept: 'application/json',
-          'User-Agent': USER_AGENT,
-          'client-request-id': randomUUID(),
-        },
-        data: form.toString(),
-        timeoutMs: settings.timeoutMs,
-      });
+    return withRetries(
+      async (): Promise<AttemptOutcome<z.output<typeof tokenResponseSchema>>> => {
+        const outcome = await send(this.http, {
+          method: 'POST',
+          url,
+          headers: {
+            'Content-Type': 'application/x-www-form-urlencoded',
+            Accept: 'application/json',
+            'User-Agent': USER_AGENT,
+            'client-request-id': randomUUID(),
+          },
+          data: form.toString(),
+          timeoutMs: settings.timeoutMs,
+        });
 
-      let failure: TokenRequestError;
-      let retryAfterMs: number | undefined;
-      if (outcome.kind === 'response' && outcome.status >= 200 && outcome.status < 300) {
-        const parsed = tokenResponseSchema.safeParse(tryParseJson(outcome.text));
-        if (parsed.success) return parsed.data;
-        throw new TokenRequestError(outcome.status, 'unreadable token response', undefined, undefined);
-      } else if (outcome.kind === 'response') {
-        const body = entraErrorSchema.safeParse(tryParseJson(outcome.text));
-        const entra = body.success ? body.data : {};
-        const aadsts = entra.error_codes
-          ?.map((c) => Number(isLosslessNumber(c) ? c.value : c))
-          .find(Number.isFinite);
-        if (entra.error === 'invalid_grant' || entra.error === 'interaction_required') {
-          const error = new ReconsentRequiredError(
-            aadsts,
-            entra.trace_id,
-            entra.correlation_id,
-            secretNames.refreshTokenName,
-          );
-          const rejectedToken = form.get('refresh_token') ?? '';
-          this.rejected = { refreshToken: rejectedToken, error };
-          if (this.latestRefreshToken === rejectedToken) this.latestRefreshToken = undefined;
-          this.cached = undefined;
-          logger.event('RefreshTokenRejected', {
-            error: entra.error,
-            aadstsCode: aadsts,
-            traceId: entra.trace_id,
-            correlationId: entra.correlation_id,
-            secretName: secretNames.refreshTokenName,
-            action: 'A partner user must consent again and the new refresh token must be stored.',
-          });
-          throw error;
+        if (outcome.kind === 'response' && outcome.status >= 200 && outcome.status < 300) {
+          const parsed = tokenResponseSchema.safeParse(tryParseJson(outcome.text));
+          if (parsed.success) return { kind: 'done', value: parsed.data };
+          throw new TokenRequestError(outcome.status, 'unreadable token response', undefined, undefined);
+        } else if (outcome.kind === 'response') {
+          const body = entraErrorSchema.safeParse(tryParseJson(outcome.text));
+          const entra = body.success ? body.data : {};
+          const aadsts = entra.error_codes
+            ?.map((c) => Number(isLosslessNumber(c) ? c.value : c))
+            .find(Number.isFinite);
+          if (entra.error === 'invalid_grant' || entra.error === 'interaction_required') {
+            const error = new ReconsentRequiredError(
+              aadsts,
+              entra.trace_id,
+              entra.correlation_id,
+              secretNames.refreshTokenName,
+            );
+            const rejectedToken = form.get('refresh_token') ?? '';
+            this.rejected = { refreshToken: rejectedToken, error };
+            if (this.latestRefreshToken === rejectedToken) this.latestRefreshToken = undefined;
+            this.cached = undefined;
+            logger.event('RefreshTokenRejected', {
+              error: entra.error,
+              aadstsCode: aadsts,
+              traceId: entra.trace_id,
+              correlationId: entra.correlation_id,
+              secretName: secretNames.refreshTokenName,
+              action: 'A partner user must consent again and the new refresh token must be stored.',
+            });
+            throw error;
+          }
+          const failure = new TokenRequestError(outcome.status, entra.error, aadsts, entra.trace_id);
+          const retryable = outcome.status === 429 || outcome.status === 408 || outcome.status >= 500;
+          if (!retryable) throw failure;
+          return { kind: 'retry', failure, retryAfterMs: parseRetryAfter(outcome.headers['retry-after']) };
+        } else if (outcome.kind === 'aborted') {
+          throw new RequestAbortedError('token request');
         }
-        failure = new TokenRequestError(outcome.status, entra.error, aadsts, entra.trace_id);
-        const retryable = outcome.status === 429 || outcome.status === 408 || outcome.status >= 500;
-        if (!retryable) throw failure;
-        retryAfterMs = parseRetryAfter(outcome.headers['retry-after']);
-      } else if (outcome.kind === 'aborted') {
-        throw new RequestAbortedError('token request');
-      } else {
-        failure = new TokenRequestError(
-          undefined,
-          outcome.kind === 'timeout' ? `timeout after ${settings.timeoutMs} ms` : outcome.reason,
-          undefined,
-          undefined,
-        );
-      }
-
-      if (attempt >= this.retry.maxRetries) throw failure;
-      const delay = retryDelayMs(attempt, this.retry, retryAfterMs);
-      if (this.now() + delay - firstAt > this.retry.maxTotalMs) throw failure;
-      logger.warn('Entra token request failed; retrying', {
-        reason: failure.message,
-        attempt: attempt + 1,
-        delayMs: delay,
-      });
-      await sleep(delay);
-    }
+        const reason = outcome.kind === 'timeout' ? `timeout after ${settings.timeoutMs} ms` : outcome.reason;
+        return { kind: 'retry', failure: new TokenRequestError(undefined, reason, undefined, undefined) };
+      },
+      {
+        policy: this.retry,
+        now: this.now,
+        onRetry: ({ failure, retry, delayMs }) =>
+          logger.warn('Entra token request failed; retrying', {
+            reason: failure.message,
+            attempt: retry,
+            delayMs,
+          }),
+      },
+    );
   }
 
   /** Writes run one after another, so an older token can never land after a newer one. */

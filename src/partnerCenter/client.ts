@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AxiosInstance } from 'axios';
 import type { z } from 'zod';
-import { USER_AGENT } from '../app/version';
+import { USER_AGENT } from '../version';
 import type { Settings } from '../config/settings';
 import type {
   AzureResourceMonthlyUsageRecord,
@@ -24,7 +24,7 @@ import { parseJson, tryParseJson } from './json';
 import { createRequestLimiter, type RequestLimiter } from './limiter';
 import { paginate, type PageRequest } from './paging';
 import type { CallOptions, PartnerCenterClient } from './partnerCenterClient';
-import { DEFAULT_RETRY, parseRetryAfter, retryDelayMs, sleep, type RetryPolicy } from './retry';
+import { DEFAULT_RETRY, parseRetryAfter, withRetries, type RetryPolicy } from './retry';
 import {
   azureResourceMonthlyUsageRecordSchema,
   collectionPageSchema,
@@ -155,65 +155,70 @@ class HttpPartnerCenterClient implements PartnerCenterClient {
     const correlationId = call.correlationId ?? randomUUID();
     const endpoint = `GET ${request.path.split('?')[0]}`;
     const url = `${settings.baseUrl}${request.path}`;
-    const firstAt = Date.now();
-    let retries = 0;
-    let attempts = 0;
     let reauthenticated = false;
+    // The ids of the latest attempt, for the retry's log line.
+    let ids: RequestIds = { correlationId };
 
-    for (;;) {
-      attempts++;
-      const requestId = randomUUID();
-      const ids: RequestIds = { requestId, correlationId };
-      const { outcome, token } = await this.limiter.run(async () => {
-        const token = await tokens.getAccessToken({ signal: call.signal });
-        const startedAt = Date.now();
-        const outcome = await send(this.http, {
-          method: 'GET',
-          url,
-          headers: {
-            ...request.headers,
-            Authorization: `Bearer ${token}`,
-            Accept: 'application/json',
-            'User-Agent': USER_AGENT,
-            'MS-RequestId': requestId,
-            'MS-CorrelationId': correlationId,
-          },
-          timeoutMs: settings.timeoutMs,
-          signal: call.signal,
-        });
-        logger.debug('Partner Center request', {
-          endpoint,
-          outcome: outcome.kind === 'response' ? outcome.status : outcome.kind,
-          ms: Date.now() - startedAt,
-          ...ids,
-        });
-        return { outcome, token };
-      }, call.signal);
+    return withRetries<Fetched>(
+      async (attempts) => {
+        const requestId = randomUUID();
+        ids = { requestId, correlationId };
+        const { outcome, token } = await this.limiter.run(async () => {
+          const token = await tokens.getAccessToken({ signal: call.signal });
+          const startedAt = Date.now();
+          const outcome = await send(this.http, {
+            method: 'GET',
+            url,
+            headers: {
+              ...request.headers,
+              Authorization: `Bearer ${token}`,
+              Accept: 'application/json',
+              'User-Agent': USER_AGENT,
+              'MS-RequestId': requestId,
+              'MS-CorrelationId': correlationId,
+            },
+            timeoutMs: settings.timeoutMs,
+            signal: call.signal,
+          });
+          logger.debug('Partner Center request', {
+            endpoint,
+            outcome: outcome.kind === 'response' ? outcome.status : outcome.kind,
+            ms: Date.now() - startedAt,
+            ...ids,
+          });
+          return { outcome, token };
+        }, call.signal);
 
-      let failure: Error;
-      let retryAfterMs: number | undefined;
-      if (outcome.kind === 'aborted') {
-        throw new RequestAbortedError(endpoint);
-      } else if (outcome.kind === 'timeout') {
-        failure = new PartnerCenterTimeoutError(endpoint, settings.timeoutMs, ids, attempts);
-      } else if (outcome.kind === 'network') {
-        failure = new PartnerCenterNetworkError(endpoint, outcome.reason, ids, attempts);
-      } else if (outcome.status >= 200 && outcome.status < 300) {
-        try {
-          return { body: parseJson(outcome.text), context: { ...ids, endpoint } };
-        } catch (error) {
-          // A body that is not JSON at all is a transport accident (a cut or mangled answer);
-          // the GET is safe to repeat. A wrong shape in valid JSON is not retried (see check).
-          if (!(error instanceof ResponseShapeError)) throw error;
-          failure = error.withContext({ ...ids, endpoint });
+        if (outcome.kind === 'aborted') throw new RequestAbortedError(endpoint);
+        if (outcome.kind === 'timeout') {
+          return {
+            kind: 'retry',
+            failure: new PartnerCenterTimeoutError(endpoint, settings.timeoutMs, ids, attempts),
+          };
         }
-      } else if (outcome.status === 401 && !reauthenticated) {
-        // The token expired or was revoked early: refresh it once and repeat, outside the retry budget.
-        reauthenticated = true;
-        tokens.invalidate(token);
-        logger.info('Partner Center answered 401; refreshing the access token once', { endpoint, ...ids });
-        continue;
-      } else {
+        if (outcome.kind === 'network') {
+          return {
+            kind: 'retry',
+            failure: new PartnerCenterNetworkError(endpoint, outcome.reason, ids, attempts),
+          };
+        }
+        if (outcome.status >= 200 && outcome.status < 300) {
+          try {
+            return { kind: 'done', value: { body: parseJson(outcome.text), context: { ...ids, endpoint } } };
+          } catch (error) {
+            // A body that is not JSON at all is a transport accident (a cut or mangled answer);
+            // the GET is safe to repeat. A wrong shape in valid JSON is not retried (see check).
+            if (!(error instanceof ResponseShapeError)) throw error;
+            return { kind: 'retry', failure: error.withContext({ ...ids, endpoint }) };
+          }
+        }
+        if (outcome.status === 401 && !reauthenticated) {
+          // The token expired or was revoked early: refresh it once and repeat, outside the retry budget.
+          reauthenticated = true;
+          tokens.invalidate(token);
+          logger.info('Partner Center answered 401; refreshing the access token once', { endpoint, ...ids });
+          return { kind: 'again' };
+        }
         const error = httpError(outcome.status, outcome.text, {
           method: 'GET',
           path: request.path,
@@ -221,25 +226,30 @@ class HttpPartnerCenterClient implements PartnerCenterClient {
           attempts,
         });
         if (!isRetryableStatus(outcome.status)) throw error;
-        failure = error;
-        retryAfterMs = parseRetryAfter(outcome.headers['retry-after']);
-      }
-
-      if (retries >= this.retry.maxRetries) throw failure;
-      const delayMs = retryDelayMs(retries, this.retry, retryAfterMs, this.random);
-      if (Date.now() + delayMs - firstAt > this.retry.maxTotalMs) throw failure;
-      retries++;
-      logger.warn('Partner Center request failed; retrying', {
-        endpoint,
-        reason: failure.message,
-        retry: retries,
-        of: this.retry.maxRetries,
-        delayMs,
-        retryAfterMs,
-        ...ids,
-      });
-      await sleep(delayMs, call.signal, endpoint);
-    }
+        return {
+          kind: 'retry',
+          failure: error,
+          retryAfterMs: parseRetryAfter(outcome.headers['retry-after']),
+        };
+      },
+      {
+        policy: this.retry,
+        signal: call.signal,
+        label: endpoint,
+        random: this.random,
+        onRetry: ({ failure, retry, delayMs, retryAfterMs }) => {
+          logger.warn('Partner Center request failed; retrying', {
+            endpoint,
+            reason: failure.message,
+            retry,
+            of: this.retry.maxRetries,
+            delayMs,
+            retryAfterMs,
+            ...ids,
+          });
+        },
+      },
+    );
   }
 }
 

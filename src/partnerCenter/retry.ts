@@ -73,3 +73,54 @@ export function sleep(ms: number, signal?: AbortSignal, endpoint?: string): Prom
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
+
+/** What one attempt came to. */
+export type AttemptOutcome<T> =
+  | { kind: 'done'; value: T }
+  /** Worth another try after the backoff; `retryAfterMs` is the server's Retry-After, if any. */
+  | { kind: 'retry'; failure: Error; retryAfterMs?: number }
+  /** Repeat at once, outside the retry budget (a refreshed access token after a 401). */
+  | { kind: 'again' };
+
+export interface RetryOptions {
+  policy: RetryPolicy;
+  /** Cuts a wait short with RequestAbortedError(`label`). */
+  signal?: AbortSignal;
+  label?: string;
+  /** Reported before each wait; `retry` counts from 1. */
+  onRetry?: (retry: { failure: Error; retry: number; delayMs: number; retryAfterMs?: number }) => void;
+  now?: () => number;
+  random?: () => number;
+}
+
+/**
+ * Runs `attempt` until it is done, throws, or the policy is spent: then the last failure is thrown.
+ * Bounded by `maxRetries` and by `maxTotalMs` from the first attempt (no wait that would end
+ * past it is started); each wait is the server's Retry-After, if any, plus jittered backoff.
+ * `attempt` gets its 1-based number, counting every attempt.
+ */
+export async function withRetries<T>(
+  attempt: (attemptNumber: number) => Promise<AttemptOutcome<T>>,
+  options: RetryOptions,
+): Promise<T> {
+  const { policy } = options;
+  const now = options.now ?? Date.now;
+  const firstAt = now();
+  let retries = 0;
+  for (let attemptNumber = 1; ; attemptNumber++) {
+    const outcome = await attempt(attemptNumber);
+    if (outcome.kind === 'done') return outcome.value;
+    if (outcome.kind === 'again') continue;
+    if (retries >= policy.maxRetries) throw outcome.failure;
+    const delayMs = retryDelayMs(retries, policy, outcome.retryAfterMs, options.random);
+    if (now() + delayMs - firstAt > policy.maxTotalMs) throw outcome.failure;
+    retries++;
+    options.onRetry?.({
+      failure: outcome.failure,
+      retry: retries,
+      delayMs,
+      retryAfterMs: outcome.retryAfterMs,
+    });
+    await sleep(delayMs, options.signal, options.label);
+  }
+}

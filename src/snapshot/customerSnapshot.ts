@@ -4,7 +4,7 @@ import {
   type SubscriptionMonthlyUsageRecord,
 } from '../domain/usage';
 import type { CallOptions, PartnerCenterClient } from '../partnerCenter/partnerCenterClient';
-import type { SnapshotWriter } from '../storage/snapshotWriter';
+import type { SnapshotWriter } from '../domain/snapshotWriter';
 
 export interface CustomerProgress {
   /** Subscriptions discovered so far (counted as failed when the customer fails). */
@@ -20,7 +20,11 @@ export interface CustomerProgress {
  * view flips last, in one transaction, so readers never see part of this snapshot.
  */
 export async function snapshotCustomer(
-  deps: { partnerCenter: PartnerCenterClient; writer: SnapshotWriter; now: () => Date },
+  deps: {
+    partnerCenter: PartnerCenterClient;
+    writer: Pick<SnapshotWriter, 'writeSubscription' | 'commitCustomer'>;
+    now: () => Date;
+  },
   input: { runId: string; record: CustomerMonthlyUsageRecord; call: CallOptions },
   progress: CustomerProgress,
 ): Promise<void> {

@@ -1,8 +1,10 @@
 import type { Logger } from '../observability/logger';
-import type { UsageStore } from '../storage/tableUsageStore';
+import type { RunStore } from '../domain/runs';
+import type { RetentionStore } from '../domain/snapshotWriter';
+import type { UsageReader } from '../domain/usageReader';
 
 export interface RetentionDependencies {
-  store: Pick<UsageStore, 'runs' | 'retention' | 'getPartnerSummary'>;
+  store: { runs: RunStore; retention: RetentionStore } & Pick<UsageReader, 'getPartnerSummary'>;
   logger: Logger;
   settings: { days: number };
   now?: () => Date;

@@ -1,23 +1,27 @@
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
-import { errorCode } from '../domain/errors';
-import type { CustomerMonthlyUsageRecord, PartnerUsageSummary } from '../domain/usage';
-import type { Logger } from '../observability/logger';
-import type { PartnerCenterClient } from '../partnerCenter/partnerCenterClient';
-import { isStorageUnavailable, LeaseLostError, RunAlreadyActiveError } from '../storage/errors';
-import { keyPart } from '../storage/keys';
-import type { Lease, RunPatch, StoredRun } from '../storage/runStore';
-import { toRunRecord } from '../storage/runStore';
-import { addEntry, type CustomerListEntry, type RunTotals } from '../storage/snapshotWriter';
-import type { UsageStore } from '../storage/tableUsageStore';
-import type { RunRecord } from '../storage/usageStore';
-import { snapshotCustomer, type CustomerProgress } from './customerSnapshot';
+import {
+  RunAlreadyActiveError,
+  toRunRecord,
+  type RunPatch,
+  type RunRecord,
+  type RunStore,
+  type StoredRun,
+} from '../domain/runs';
+import type { RunTotals, SnapshotWriter } from '../domain/snapshotWriter';
+import type { PartnerUsageSummary } from '../domain/usage';
+import type { Logger, OperationalEvent } from '../observability/logger';
+import type { CallOptions, PartnerCenterClient } from '../partnerCenter/partnerCenterClient';
+import { CheckpointBuffer } from './checkpointBuffer';
+import { walkCustomers } from './customerWalk';
+import { reasonOf } from './failures';
+import { LeaseKeeper } from './leaseKeeper';
 
 /** What a snapshot invocation needs; triggers and the CLI build it, tests pass their own parts. */
 export interface SnapshotDependencies {
   partnerCenter: PartnerCenterClient;
-  store: Pick<UsageStore, 'runs' | 'writer'>;
+  store: { runs: RunStore; writer: SnapshotWriter };
   logger: Logger;
   settings: { timeBudgetMs: number; customerConcurrency: number };
   /** Wall clock for takenAt and run times. */
@@ -49,10 +53,13 @@ export type InvocationOutcome =
   | { kind: 'leaseLost'; runId: string }
   | { kind: 'finished'; run: RunRecord };
 
-/** Errors that end the whole run at once: no customer can succeed while they hold. */
-const RUN_FATAL = new Set(['ReconsentRequired', 'TokenRequestFailed']);
 const DEFAULT_LEASE_TTL_MS = 60_000;
 const CHECKPOINT_BATCH = 100;
+const RUN_EVENTS: Record<'succeeded' | 'partial' | 'failed', OperationalEvent> = {
+  succeeded: 'SnapshotRunSucceeded',
+  partial: 'SnapshotRunPartial',
+  failed: 'SnapshotRunFailed',
+};
 const processHolder = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
 
 /** The schedule's entry: starts a new run now, unless one is queued or running. */
@@ -107,72 +114,52 @@ export async function runSnapshotToCompletion(
 export async function continueRun(deps: SnapshotDependencies, runId: string): Promise<InvocationOutcome> {
   const { runs, writer } = deps.store;
   const now = deps.now ?? (() => new Date());
-  const ttl = deps.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
+  const ttlMs = deps.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
   const budget = deps.settings.timeBudgetMs;
-  const grace = deps.graceMs ?? Math.min(120_000, Math.max(1_000, budget / 2));
-  const checkpointEvery = deps.checkpointIntervalMs ?? 2_000;
   const maxAge = deps.maxRunAgeMs ?? 24 * 3600_000;
   const started = Date.now();
 
-  const acquired = await runs.acquireLease(runId, deps.holder ?? processHolder, ttl);
+  const acquired = await runs.acquireLease(runId, deps.holder ?? processHolder, ttlMs);
   if (!acquired) return { kind: 'busy', runId };
-  let lease: Lease = acquired;
-  const loaded = await runs.getRun(runId);
-  if (!loaded) throw new Error(`Run ${runId} has a lease but no record`);
-  const run: StoredRun = loaded;
+  const run = await runs.getRun(runId);
+  if (!run) throw new Error(`Run ${runId} has a lease but no record`);
   const log = { runId, correlationId: run.correlationId };
 
-  // Every lease change is serialized through this chain: heartbeats, checkpoints, the end.
-  let chain: Promise<unknown> = Promise.resolve();
-  const serial = <T>(work: () => Promise<T>): Promise<T> => {
-    const next = chain.then(work);
-    chain = next.catch(() => undefined);
-    return next;
-  };
-  let leaseLost = false;
-  const controller = new AbortController();
+  // Aborted by a lost lease, a run-fatal or storage error, the hard stop after the budget, or the host.
+  const stop = new AbortController();
   // Every in-flight Partner Center request listens on it: up to concurrency × the client's own.
-  setMaxListeners(0, controller.signal);
-  const onOuterAbort = () => controller.abort();
+  setMaxListeners(0, stop.signal);
+  const onOuterAbort = () => stop.abort();
   deps.signal?.addEventListener('abort', onOuterAbort);
-  const renew = (patch: RunPatch = {}) =>
-    serial(async () => {
-      if (leaseLost) return;
-      try {
-        lease = await runs.renewLease(lease, ttl, patch);
-      } catch (error) {
-        if (error instanceof LeaseLostError) {
-          leaseLost = true;
-          controller.abort();
-          deps.logger.warn('Snapshot lease lost; this invocation stops writing', log);
-          return;
-        }
-        throw error;
-      }
-    });
-  const heartbeat = setInterval(() => void renew().catch(() => undefined), Math.max(50, ttl / 3));
-  heartbeat.unref?.();
+  const lease = new LeaseKeeper(runs, acquired, {
+    ttlMs,
+    logger: deps.logger,
+    log,
+    onLost: () => stop.abort(),
+  });
+  lease.startHeartbeat();
 
   const finish = async (
     patch: RunPatch & { state: 'succeeded' | 'partial' | 'failed' },
   ): Promise<InvocationOutcome> => {
-    await serial(async () => {
-      if (!leaseLost) await runs.finishRun(lease, { invocations: run.invocations, ...patch });
-    });
-    if (leaseLost) return { kind: 'leaseLost', runId };
+    if (!(await lease.finish({ invocations: run.invocations, ...patch })))
+      return { kind: 'leaseLost', runId };
     const final = toRunRecord({ ...run, ...patch, counts: { ...run.counts, ...patch.counts } });
     final.finishedAt = now().toISOString();
-    const props = {
+    deps.logger.event(RUN_EVENTS[patch.state], {
       ...log,
       state: patch.state,
       counts: final.counts,
       reason: patch.reason,
       durationMs: Date.now() - started,
-    };
-    if (patch.state === 'succeeded') deps.logger.event('SnapshotRunSucceeded', props);
-    else if (patch.state === 'partial') deps.logger.event('SnapshotRunPartial', props);
-    else deps.logger.event('SnapshotRunFailed', props);
+    });
     return { kind: 'finished', run: final };
+  };
+  const yieldRun = async (totals?: RunTotals): Promise<InvocationOutcome> => {
+    const counts = totals ? { ...totals } : undefined;
+    if (!(await lease.release({ invocations: run.invocations, counts }))) return { kind: 'leaseLost', runId };
+    deps.logger.info('Snapshot run yielded; the resume timer continues it', { ...log, counts: totals });
+    return { kind: 'yielded', run: toRunRecord({ ...run, counts: { ...run.counts, ...totals } }) };
   };
 
   try {
@@ -184,182 +171,67 @@ export async function continueRun(deps: SnapshotDependencies, runId: string): Pr
     }
     // Counted when an invocation starts, so one that dies still shows in the run record.
     run.invocations += 1;
-    const resumed = run.invocations > 1;
     const starting = run.state === 'queued';
     if (starting) {
       run.state = 'running';
       run.startedAt = now().toISOString();
     }
-    await renew({ state: 'running', startedAt: run.startedAt, invocations: run.invocations });
+    await lease.renew({ state: 'running', startedAt: run.startedAt, invocations: run.invocations });
     if (starting) deps.logger.event('SnapshotRunStarted', { ...log, trigger: run.trigger });
-    const call = { correlationId: run.correlationId, signal: controller.signal };
+    const call = { correlationId: run.correlationId, signal: stop.signal };
 
-    // The partner summary is read once per run and kept on the run, so a resumed run publishes it.
-    let partner: { summary: PartnerUsageSummary; takenAt: Date };
-    if (run.partnerSummaryJson && run.partnerTakenAt) {
-      partner = {
-        summary: JSON.parse(run.partnerSummaryJson) as PartnerUsageSummary,
-        takenAt: new Date(run.partnerTakenAt),
-      };
-    } else {
-      try {
-        partner = { summary: await deps.partnerCenter.getPartnerUsageSummary(call), takenAt: now() };
-      } catch (error) {
-        if (controller.signal.aborted) return await stopEarly();
-        return await finish({ state: 'failed', reason: reasonOf('Partner usage summary failed', error) });
-      }
-      run.partnerSummaryJson = JSON.stringify(partner.summary);
-      run.partnerTakenAt = partner.takenAt.toISOString();
-      await renew({ partnerSummaryJson: run.partnerSummaryJson, partnerTakenAt: run.partnerTakenAt });
+    const partner = await partnerSummary(deps, run, call, lease, now);
+    if (partner instanceof Error) {
+      if (stop.signal.aborted) return await yieldRun();
+      return await finish({
+        state: 'failed',
+        reason: reasonOf('Partner usage summary failed', partner.cause),
+      });
     }
 
     const progress = await writer.runProgress(runId);
-    const totals: RunTotals = progress.totals;
-    const finished = progress.finished;
-    let buffer: CustomerListEntry[] = [];
-    let lastCheckpoint = Date.now();
-    const checkpoint = () =>
-      serial(async () => {
-        if (leaseLost || buffer.length === 0) return;
-        const entries = buffer;
-        buffer = [];
-        lastCheckpoint = Date.now();
-        await writer.recordCustomers(runId, entries);
-        for (const e of entries) addEntry(totals, { ...e });
-        lease = await runs.renewLease(lease, ttl, { counts: { ...totals } });
-      }).catch((error: unknown) => {
-        if (error instanceof LeaseLostError) {
-          leaseLost = true;
-          controller.abort();
-          return;
-        }
-        throw error;
-      });
-
-    let fatal: unknown;
-    let listError: unknown;
-    let storageError: unknown;
-    let stoppedEarly = false;
-    const inFlight = new Set<Promise<void>>();
-    const deadline = started + budget;
-    const hardStop = setTimeout(
-      () => controller.abort(),
-      Math.max(0, budget + grace - (Date.now() - started)),
-    );
-    hardStop.unref?.();
-
-    const processCustomer = async (record: CustomerMonthlyUsageRecord) => {
-      const customerProgress: CustomerProgress = {
-        subscriptionsSeen: 0,
-        subscriptionsWritten: 0,
-        resourcesWritten: 0,
-      };
-      let takenAt = now();
-      try {
-        // A resumed run may meet a customer an earlier invocation committed but never checkpointed:
-        // redo it at that commit's time, so its history points are replaced, not added twice.
-        if (resumed) takenAt = (await writer.committedAt(record.customerId, runId)) ?? takenAt;
-        await snapshotCustomer(
-          { partnerCenter: deps.partnerCenter, writer, now: () => takenAt },
-          { runId, record, call },
-          customerProgress,
-        );
-        buffer.push({
-          record,
-          takenAt,
-          outcome: 'written',
-          subscriptionsWritten: customerProgress.subscriptionsWritten,
-          resourcesWritten: customerProgress.resourcesWritten,
-          subscriptionsFailed: 0,
-        });
-      } catch (error) {
-        // Cancelled (budget, shutdown, lost lease): not checkpointed, so a later invocation redoes it.
-        if (controller.signal.aborted) return;
-        if (RUN_FATAL.has(errorCode(error) ?? '')) {
-          fatal ??= error;
-          controller.abort();
-          return;
-        }
-        // Storage down or silent is not this customer's fault: end the invocation as when a
-        // checkpoint cannot be written. Not checkpointed, so the resumed run redoes it.
-        if (isStorageUnavailable(error)) {
-          storageError ??= error;
-          controller.abort();
-          return;
-        }
-        const failure = failureOf(error);
-        deps.logger.event('CustomerSnapshotFailed', { ...log, customerId: record.customerId, ...failure });
-        try {
-          await writer.markCustomerKnown(record.customerId, runId, takenAt);
-        } catch (markError) {
-          deps.logger.warn('Could not record a failed customer as known', { ...log, error: markError });
-        }
-        buffer.push({
-          record,
-          takenAt,
-          outcome: 'failed',
-          subscriptionsWritten: 0,
-          resourcesWritten: 0,
-          subscriptionsFailed: customerProgress.subscriptionsSeen,
-          failure,
-        });
-      }
-      if (buffer.length >= CHECKPOINT_BATCH || Date.now() - lastCheckpoint >= checkpointEvery) {
-        try {
-          await checkpoint();
-        } catch (error) {
-          storageError ??= error;
-          controller.abort();
-        }
-      }
-    };
-
-    try {
-      for await (const record of deps.partnerCenter.listCustomerUsageRecords(call)) {
-        const key = customerKey(record.customerId);
-        if (key === undefined) {
-          deps.logger.event('CustomerSnapshotFailed', {
-            ...log,
-            customerId: record.customerId,
-            code: 'InvalidKey',
-          });
-          continue;
-        }
-        if (finished.has(key)) continue;
-        if (controller.signal.aborted || fatal !== undefined) break;
-        if (Date.now() >= deadline) {
-          stoppedEarly = true;
-          break;
-        }
-        // Mark it taken now: a customer listed twice in one stream is snapshotted once.
-        finished.add(key);
-        while (inFlight.size >= deps.settings.customerConcurrency) await Promise.race(inFlight);
-        const task: Promise<void> = processCustomer(record).finally(() => inFlight.delete(task));
-        inFlight.add(task);
-      }
-    } catch (error) {
-      if (!controller.signal.aborted) listError = error;
-    }
-    await Promise.allSettled(inFlight);
-    clearTimeout(hardStop);
+    const checkpoints = new CheckpointBuffer(writer, lease, runId, progress.totals, {
+      batch: CHECKPOINT_BATCH,
+      intervalMs: deps.checkpointIntervalMs ?? 2_000,
+    });
+    const walk = await walkCustomers({
+      partnerCenter: deps.partnerCenter,
+      writer,
+      logger: deps.logger,
+      log,
+      runId,
+      resumed: run.invocations > 1,
+      call,
+      taken: progress.finished,
+      checkpoints,
+      concurrency: deps.settings.customerConcurrency,
+      deadline: started + budget,
+      graceMs: deps.graceMs ?? Math.min(120_000, Math.max(1_000, budget / 2)),
+      now,
+      stop,
+    });
     // Storage failing under the checkpoint: end this invocation; the lease lapses and the resume
     // timer continues the run from its last checkpoint.
-    if (storageError !== undefined) throw storageError;
-    await checkpoint();
-    if (controller.signal.aborted && fatal === undefined && !leaseLost) stoppedEarly = true;
+    if (walk.storageError !== undefined) throw walk.storageError;
+    await checkpoints.flush();
+    const totals = checkpoints.totals;
 
-    if (leaseLost) return { kind: 'leaseLost', runId };
-    if (fatal !== undefined) {
-      return await finish({ state: 'failed', reason: reasonOf('Run stopped', fatal), counts: { ...totals } });
-    }
-    if (listError !== undefined) {
+    if (lease.lost) return { kind: 'leaseLost', runId };
+    if (walk.fatal !== undefined) {
       return await finish({
         state: 'failed',
-        reason: reasonOf('Customers list failed', listError),
+        reason: reasonOf('Run stopped', walk.fatal),
         counts: { ...totals },
       });
     }
-    if (stoppedEarly) return await stopEarly(totals);
+    if (walk.listError !== undefined) {
+      return await finish({
+        state: 'failed',
+        reason: reasonOf('Customers list failed', walk.listError),
+        counts: { ...totals },
+      });
+    }
+    if (walk.stoppedEarly || stop.signal.aborted) return await yieldRun(totals);
 
     if (totals.customersWritten === 0 && totals.customersFailed > 0) {
       return await finish({ state: 'failed', reason: 'Every customer failed', counts: { ...totals } });
@@ -372,43 +244,36 @@ export async function continueRun(deps: SnapshotDependencies, runId: string): Pr
       counts: { ...totals },
     });
   } finally {
-    clearInterval(heartbeat);
+    lease.stop();
     deps.signal?.removeEventListener('abort', onOuterAbort);
   }
-
-  async function stopEarly(totals?: RunTotals): Promise<InvocationOutcome> {
-    await serial(async () => {
-      if (!leaseLost)
-        await runs.releaseLease(lease, {
-          invocations: run.invocations,
-          counts: totals ? { ...totals } : undefined,
-        });
-    });
-    if (leaseLost) return { kind: 'leaseLost', runId };
-    deps.logger.info('Snapshot run yielded; the resume timer continues it', { ...log, counts: totals });
-    return { kind: 'yielded', run: toRunRecord({ ...run, counts: { ...run.counts, ...totals } }) };
-  }
 }
 
-/** The id as a key part; undefined for an id no Table key can hold (logged and skipped). */
-function customerKey(customerId: string): string | undefined {
+/**
+ * The partner summary is read once per run and kept on the run record, so a resumed run
+ * publishes the same one. An Error (with the read's failure as its cause) when the read failed.
+ */
+async function partnerSummary(
+  deps: SnapshotDependencies,
+  run: StoredRun,
+  call: CallOptions,
+  lease: LeaseKeeper,
+  now: () => Date,
+): Promise<{ summary: PartnerUsageSummary; takenAt: Date } | Error> {
+  if (run.partnerSummaryJson && run.partnerTakenAt) {
+    return {
+      summary: JSON.parse(run.partnerSummaryJson) as PartnerUsageSummary,
+      takenAt: new Date(run.partnerTakenAt),
+    };
+  }
+  let partner: { summary: PartnerUsageSummary; takenAt: Date };
   try {
-    return keyPart(customerId);
-  } catch {
-    return undefined;
+    partner = { summary: await deps.partnerCenter.getPartnerUsageSummary(call), takenAt: now() };
+  } catch (error) {
+    return new Error('Partner usage summary failed', { cause: error });
   }
-}
-
-function failureOf(error: unknown): { code: string; status?: number; message: string } {
-  const status = (error as { status?: unknown }).status;
-  return {
-    code: errorCode(error) ?? (error as { code?: unknown }).code?.toString() ?? 'Error',
-    status: typeof status === 'number' ? status : undefined,
-    message: error instanceof Error ? error.message : String(error),
-  };
-}
-
-function reasonOf(what: string, error: unknown): string {
-  const f = failureOf(error);
-  return `${what}: ${f.code}${f.status !== undefined ? ` ${f.status}` : ''}: ${f.message}`.slice(0, 2000);
+  run.partnerSummaryJson = JSON.stringify(partner.summary);
+  run.partnerTakenAt = partner.takenAt.toISOString();
+  await lease.renew({ partnerSummaryJson: run.partnerSummaryJson, partnerTakenAt: run.partnerTakenAt });
+  return partner;
 }

@@ -1,7 +1,6 @@
 import type { Settings } from '../config/settings';
 import type { Logger } from '../observability/logger';
 import type { PartnerCenterClient } from '../partnerCenter/partnerCenterClient';
-import type { UsageStore } from '../storage/tableUsageStore';
 import type { RetentionDependencies } from './retention';
 import type { SnapshotDependencies } from './runSnapshot';
 
@@ -9,7 +8,7 @@ import type { SnapshotDependencies } from './runSnapshot';
 export interface SnapshotRoot {
   settings: Settings;
   partnerCenter: PartnerCenterClient;
-  usageStore: UsageStore;
+  usageStore: SnapshotDependencies['store'] & RetentionDependencies['store'];
 }
 
 /** Maps the composition root's parts onto what a snapshot invocation takes. */
@@ -28,14 +27,30 @@ export function snapshotDependencies(
 }
 
 /**
- * Before a snapshot invocation ends: a rotated refresh token the secret store refused earlier gets
- * one more write, so it is not lost with the process (it stays in memory until then).
+ * Runs one snapshot invocation's `work`, and before it ends (whatever the outcome) gives a rotated
+ * refresh token the secret store refused earlier one more write, so it is not lost with the
+ * process (it stays in memory until then). Every entry that calls Partner Center goes through here.
  */
-export async function flushTokenRotation(
+export async function withTokenFlush<T>(
+  root: { partnerCenterTokens: { flushRotation(): Promise<boolean> } },
+  logger: Logger,
+  work: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await work();
+  } finally {
+    await flushTokenRotation(root, logger);
+  }
+}
+
+async function flushTokenRotation(
   root: { partnerCenterTokens: { flushRotation(): Promise<boolean> } },
   logger: Logger,
 ): Promise<void> {
-  const flushed = await root.partnerCenterTokens.flushRotation().catch(() => false);
+  const flushed = await root.partnerCenterTokens.flushRotation().catch((error: unknown) => {
+    logger.warn('Flushing the rotated Partner Center refresh token failed', { error });
+    return false;
+  });
   if (!flushed) {
     logger.warn('A rotated Partner Center refresh token is still unwritten; it is retried on the next call');
   }

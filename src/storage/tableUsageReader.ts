@@ -12,9 +12,8 @@ import {
   VIEW_ROW,
 } from './keys';
 import type { TableMetrics } from './partitionWriter';
-import type { RunStore } from './runStore';
-import { toRunRecord } from './runStore';
-import type { CustomerViewBody, SubscriptionViewBody, ViewState } from './snapshotWriter';
+import { toRunRecord, type RunRecord, type RunStore } from '../domain/runs';
+import type { CustomerViewBody, SubscriptionViewBody, ViewState } from './tableSnapshotWriter';
 import type {
   CustomerListFilter,
   CustomerView,
@@ -22,11 +21,10 @@ import type {
   Lookup,
   SubscriptionLookup,
   Page,
-  RunRecord,
   SnapshotInfo,
   SubscriptionResourcesView,
   UsageReader,
-} from './usageStore';
+} from '../domain/usageReader';
 import type { UsageTableName } from './usageTables';
 import { readViewRows } from './viewDocument';
 

@@ -1,8 +1,10 @@
-import type { RunRecord, RunRequester, UsageReader } from './usageStore';
+import { toRunRecord, type RunRecord, type RunRequester, type RunStore } from '../domain/runs';
+import type { RetentionStore, SnapshotWriter } from '../domain/snapshotWriter';
+import type { UsageReader } from '../domain/usageReader';
 import { newTableMetrics, type TableMetrics } from './partitionWriter';
-import { RetentionStore } from './retentionStore';
-import { RunStore, toRunRecord } from './runStore';
-import { SnapshotWriter } from './snapshotWriter';
+import { TableRetentionStore } from './tableRetentionStore';
+import { TableRunStore } from './tableRunStore';
+import { TableSnapshotWriter } from './tableSnapshotWriter';
 import type { TableClients } from './tableClients';
 import { TableUsageReader } from './tableUsageReader';
 import { ensureUsageTables, usageTableClients } from './usageTables';
@@ -32,8 +34,8 @@ export function createUsageStore(tables: TableClients, options: UsageStoreOption
   const now = options.now ?? (() => new Date());
   const metrics = newTableMetrics();
   const clients = usageTableClients(tables);
-  const runs = new RunStore(clients.runs, metrics, now);
-  const writer = new SnapshotWriter(clients, metrics);
+  const runs = new TableRunStore(clients.runs, metrics, now);
+  const writer = new TableSnapshotWriter(clients, metrics);
   const reader = new TableUsageReader(clients, runs, metrics, options.currentRunCacheMs ?? 10_000, () =>
     now().getTime(),
   );
@@ -51,7 +53,7 @@ export function createUsageStore(tables: TableClients, options: UsageStoreOption
       return toRunRecord(await runs.createRun(trigger));
     },
   };
-  const retention = new RetentionStore(clients, metrics);
+  const retention = new TableRetentionStore(clients, metrics);
   return {
     ...afterTables(reader, ensureTables),
     ...requester,

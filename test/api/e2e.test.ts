@@ -5,7 +5,7 @@ import { freePort } from '../../src/localHost/freePort';
 import { startLocalHost, type LocalHost } from '../../src/localHost/host';
 import { startSandboxFor, type RunningSandbox } from '../../src/localHost/sandbox';
 import { SANDBOX_DEFAULTS } from '../../src/sandbox/defaults';
-import { compareDecimal } from '../../src/storage/decimal';
+import { compareDecimal } from '../../src/domain/decimal';
 import { azuriteConnectionString, uniqueTablePrefix } from '../support/tables';
 import { expectConforms } from './support/openapiValidator';
 

@@ -10,7 +10,7 @@ import { createPartnerUsageSummaryHandler } from '../../src/api/handlers/partner
 import { createSnapshotsHandler } from '../../src/api/handlers/snapshots';
 import { createSubscriptionHistoryHandler } from '../../src/api/handlers/subscriptionHistory';
 import { createSubscriptionResourcesHandler } from '../../src/api/handlers/subscriptionResources';
-import type { UsageReader } from '../../src/storage/usageStore';
+import type { UsageReader } from '../../src/domain/usageReader';
 import { apiSettings, clock, customerId, populatedState, subscriptionId } from './support/fixtures';
 import { call, type Handler } from './support/http';
 import { MemoryUsageStore } from './support/memoryUsageStore';

@@ -3,7 +3,7 @@ import { createNotFoundHandler } from '../../src/api/handlers/notFound';
 import { createOpenApiHandler } from '../../src/api/handlers/openapi';
 import { createPartnerUsageSummaryHandler } from '../../src/api/handlers/partnerUsageSummary';
 import { createSnapshotsHandler } from '../../src/api/handlers/snapshots';
-import type { UsageReader } from '../../src/storage/usageStore';
+import type { UsageReader } from '../../src/domain/usageReader';
 import { apiSettings, clock, populatedState, run } from './support/fixtures';
 import { call, type ErrorAnswer } from './support/http';
 import { MemoryUsageStore } from './support/memoryUsageStore';

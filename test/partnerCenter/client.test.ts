@@ -1,4 +1,4 @@
-import { USER_AGENT } from '../../src/app/version';
+import { USER_AGENT } from '../../src/version';
 import { errorCode } from '../../src/domain/errors';
 import { hasResourceBreakdown } from '../../src/domain/usage';
 import { PartnerCenterError } from '../../src/partnerCenter/errors';

@@ -14,7 +14,8 @@ import { startScheduledRun, type SnapshotDependencies } from '../../src/snapshot
 import { runListPartition } from '../../src/storage/keys';
 import type { TableClients } from '../../src/storage/tableClients';
 import { createUsageStore, type UsageStore, type UsageStoreOptions } from '../../src/storage/tableUsageStore';
-import type { HistoryPoint, RunRecord, UsageReader } from '../../src/storage/usageStore';
+import type { HistoryPoint, UsageReader } from '../../src/domain/usageReader';
+import type { RunRecord } from '../../src/domain/runs';
 import { FAST_RETRY, SECRET_NAMES, settingsFor } from '../partnerCenter/harness';
 import {
   captureReads,

@@ -1,7 +1,7 @@
 import { memoryLogger } from '../../src/observability/logger';
 import { SANDBOX_DEFAULTS } from '../../src/sandbox/defaults';
 import { LocalSecretStore } from '../../src/secrets/localSecretStore';
-import { flushTokenRotation } from '../../src/snapshot/snapshotDependencies';
+import { withTokenFlush } from '../../src/snapshot/snapshotDependencies';
 import { SECRET_NAMES, startHarness, type Harness } from '../partnerCenter/harness';
 
 /** A secret store that refuses writes while `down` is set, as Key Vault might for a while. */
@@ -13,25 +13,44 @@ class FlakyStore extends LocalSecretStore {
   }
 }
 
+const flakyStore = () =>
+  new FlakyStore({
+    [SECRET_NAMES.clientSecretName]: SANDBOX_DEFAULTS.clientSecret,
+    [SECRET_NAMES.refreshTokenName]: SANDBOX_DEFAULTS.refreshToken,
+  });
+
 let h: Harness | undefined;
 afterEach(() => h?.close());
 
 test('when an invocation ends with a rotation the store refused, then the flush writes it once the store accepts', async () => {
-  const store = new FlakyStore({
-    [SECRET_NAMES.clientSecretName]: SANDBOX_DEFAULTS.clientSecret,
-    [SECRET_NAMES.refreshTokenName]: SANDBOX_DEFAULTS.refreshToken,
-  });
+  const store = flakyStore();
   h = await startHarness({ store });
-
-  await h.client.getPartnerUsageSummary(); // rotates; the write is refused
-  expect(h.tokens.hasUnpersistedRotation).toBe(true);
+  const harness = h;
+  const root = { partnerCenterTokens: h.tokens };
 
   const logger = memoryLogger();
-  await flushTokenRotation({ partnerCenterTokens: h.tokens }, logger);
+  // The invocation rotates the token; the store refuses the write, and the flush at its end too.
+  await withTokenFlush(root, logger, () => harness.client.getPartnerUsageSummary());
+  expect(h.tokens.hasUnpersistedRotation).toBe(true);
   expect(logger.lines.some((l) => l.includes('still unwritten'))).toBe(true);
 
   store.down = false;
-  await flushTokenRotation({ partnerCenterTokens: h.tokens }, logger);
+  await withTokenFlush(root, logger, async () => undefined);
+  expect(h.tokens.hasUnpersistedRotation).toBe(false);
+  expect(await store.getSecret(SECRET_NAMES.refreshTokenName)).toBe(h.sandbox.latestRefreshToken());
+});
+
+test('when an invocation fails after a refused rotation, then the flush still runs and the failure is passed on', async () => {
+  const store = flakyStore();
+  h = await startHarness({ store });
+  const harness = h;
+
+  const invocation = withTokenFlush({ partnerCenterTokens: h.tokens }, memoryLogger(), async () => {
+    await harness.client.getPartnerUsageSummary();
+    store.down = false;
+    throw new Error('run failed');
+  });
+  await expect(invocation).rejects.toThrow('run failed');
   expect(h.tokens.hasUnpersistedRotation).toBe(false);
   expect(await store.getSecret(SECRET_NAMES.refreshTokenName)).toBe(h.sandbox.latestRefreshToken());
 });

@@ -7,7 +7,8 @@ import type { PartnerCenterClient } from '../../src/partnerCenter/partnerCenterC
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox';
 import { LocalSecretStore } from '../../src/secrets/localSecretStore';
 import type { InvocationOutcome, SnapshotDependencies } from '../../src/snapshot/runSnapshot';
-import type { RunRecord, UsageReader } from '../../src/storage/usageStore';
+import type { RunRecord } from '../../src/domain/runs';
+import type { UsageReader } from '../../src/domain/usageReader';
 import { newStore } from '../storage/factories';
 
 const SECRET_NAMES = {

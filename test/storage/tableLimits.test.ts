@@ -8,7 +8,7 @@ import {
 import { errorCode } from '../../src/domain/errors';
 import { keyPart } from '../../src/storage/keys';
 import { chunkText, readViewRows, viewEntities } from '../../src/storage/viewDocument';
-import { compareDecimal } from '../../src/storage/decimal';
+import { compareDecimal } from '../../src/domain/decimal';
 
 const codeOf = (fn: () => void) => {
   try {

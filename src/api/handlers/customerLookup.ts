@@ -1,4 +1,4 @@
-import type { Lookup, SubscriptionLookup } from '../../storage/usageStore';
+import type { Lookup, SubscriptionLookup } from '../../domain/usageReader';
 import { ApiError } from '../errors';
 
 /** The found value, or the 404 that says whether the customer is unknown or not snapshotted yet. */

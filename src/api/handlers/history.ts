@@ -1,5 +1,5 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
-import type { HistoryPoint, Page } from '../../storage/usageStore';
+import type { HistoryPoint, Page } from '../../domain/usageReader';
 import { chooseFormat } from '../negotiation';
 import { historyPointBody } from '../representation';
 import type { UsageApi } from '../usageResponse';

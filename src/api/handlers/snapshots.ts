@@ -1,5 +1,6 @@
 import type { HttpResponseInit } from '@azure/functions';
-import type { RunRequester, UsageReader } from '../../storage/usageStore';
+import type { RunRequester } from '../../domain/runs';
+import type { UsageReader } from '../../domain/usageReader';
 import { endpoint, type ApiHandler } from '../endpoint';
 import { chooseFormat } from '../negotiation';
 import { runBody } from '../representation';

@@ -1,5 +1,6 @@
 import { createUsageStore, type UsageStore } from '../../../src/storage/tableUsageStore';
-import type { RunRequester, UsageReader } from '../../../src/storage/usageStore';
+import type { RunRequester } from '../../../src/domain/runs';
+import type { UsageReader } from '../../../src/domain/usageReader';
 import { testTables, uniqueTablePrefix } from '../../support/tables';
 import {
   customerOlderTotal,

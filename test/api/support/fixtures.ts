@@ -4,7 +4,8 @@ import type {
   CustomerUsageSummary,
   SubscriptionMonthlyUsageRecord,
 } from '../../../src/domain/usage';
-import type { HistoryPoint, RunRecord, SnapshotInfo } from '../../../src/storage/usageStore';
+import type { HistoryPoint, SnapshotInfo } from '../../../src/domain/usageReader';
+import type { RunRecord } from '../../../src/domain/runs';
 import type { MemoryCustomer, MemoryState } from './memoryUsageStore';
 
 /** A fixed "now" and a snapshot six hours before it, well inside the 12-hour staleness window. */

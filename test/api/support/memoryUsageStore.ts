@@ -12,11 +12,10 @@ import type {
   Lookup,
   SubscriptionLookup,
   Page,
-  RunRecord,
-  RunRequester,
   SnapshotInfo,
   UsageReader,
-} from '../../../src/storage/usageStore';
+} from '../../../src/domain/usageReader';
+import type { RunRecord, RunRequester } from '../../../src/domain/runs';
 
 /**
  * IN-MEMORY STAND-IN for the Table Storage usage store, for API tests only. It follows the

@@ -1,12 +1,20 @@
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
+import { isOverBudget } from '../domain/budget';
 import type {
   AzureResourceMonthlyUsageRecord,
-  CustomerMonthlyUsageRecord,
   CustomerUsageSummary,
   PartnerUsageSummary,
   SubscriptionMonthlyUsageRecord,
 } from '../domain/usage';
-import { compareDecimal } from './decimal';
+import {
+  addEntry,
+  type CustomerListEntry,
+  type CustomerSnapshot,
+  type RunTotals,
+  type SnapshotWriter,
+  type SubscriptionSnapshot,
+  type TakenCustomers,
+} from '../domain/snapshotWriter';
 import { isConflict, isNotFound } from './errors';
 import {
   customerPartition,
@@ -22,51 +30,6 @@ import { writePartition, type TableMetrics } from './partitionWriter';
 import type { EntityLike } from './tableLimits';
 import { defined, type UsageTableName } from './usageTables';
 import { viewEntities } from './viewDocument';
-
-/** The billing period a view belongs to, from the customer's (or partner's) usage summary. */
-export interface BillingPeriod {
-  billingStartDate?: string;
-  billingEndDate?: string;
-}
-
-export interface SubscriptionSnapshot extends BillingPeriod {
-  runId: string;
-  customerId: string;
-  takenAt: Date;
-  subscription: SubscriptionMonthlyUsageRecord;
-  hasResourceBreakdown: boolean;
-  resources: AzureResourceMonthlyUsageRecord[];
-}
-
-export interface CustomerSnapshot {
-  runId: string;
-  customerId: string;
-  takenAt: Date;
-  /** Undefined when Partner Center has no usage data for the customer. */
-  summary?: CustomerUsageSummary;
-  /** The customer's monthly usage record from the customers list; history falls back on its totals. */
-  record: CustomerMonthlyUsageRecord;
-  subscriptions: SubscriptionMonthlyUsageRecord[];
-}
-
-/** One customer's row in a run's customers list; it doubles as the run's checkpoint for it. */
-export interface CustomerListEntry {
-  record: CustomerMonthlyUsageRecord;
-  takenAt: Date;
-  outcome: 'written' | 'failed';
-  subscriptionsWritten: number;
-  resourcesWritten: number;
-  subscriptionsFailed: number;
-  failure?: { code: string; status?: number; message: string };
-}
-
-export interface RunTotals {
-  customersWritten: number;
-  customersFailed: number;
-  subscriptionsWritten: number;
-  subscriptionsFailed: number;
-  resourcesWritten: number;
-}
 
 /** Headers of a customer's or subscription's latest view (see viewDocument.ts). */
 export interface ViewState {
@@ -92,7 +55,11 @@ const replace = (entity: EntityLike): TransactionAction => ['upsert', entity, 'R
  * the transaction that replaces the view also adds the history point: readers see the previous
  * complete snapshot until that one request, then the new one.
  */
-export class SnapshotWriter {
+/**
+ * The snapshot's writes over Table Storage: views replaced in one entity-group transaction each,
+ * history points beside them, the run's customers list (its checkpoint) and the partner view.
+ */
+export class TableSnapshotWriter implements SnapshotWriter {
   constructor(
     private readonly tables: Record<UsageTableName, TableClient>,
     private readonly metrics: TableMetrics,
@@ -105,10 +72,7 @@ export class SnapshotWriter {
     const rows = viewEntities(
       partitionKey,
       defined({
-        runId: input.runId,
-        takenAt: input.takenAt.toISOString(),
-        state: 'found',
-        customerId: input.customerId,
+        ...foundHeader(input),
         subscriptionId: input.subscription.subscriptionId,
         offerId: input.subscription.offerId,
         hasResourceBreakdown: input.hasResourceBreakdown,
@@ -136,10 +100,7 @@ export class SnapshotWriter {
     const view = viewEntities(
       partitionKey,
       defined({
-        runId: input.runId,
-        takenAt: input.takenAt.toISOString(),
-        state: 'found',
-        customerId: input.customerId,
+        ...foundHeader(input),
         subscriptionCount: input.subscriptions.length,
         ...billing,
       }),
@@ -234,9 +195,9 @@ export class SnapshotWriter {
 
   /**
    * What the run has finished so far, from its list partition (one single-partition query): the
-   * customers done (as key parts, see keyPart) and exact totals over them.
+   * customers done and exact totals over them.
    */
-  async runProgress(runId: string): Promise<{ finished: Set<string>; totals: RunTotals }> {
+  async runProgress(runId: string): Promise<{ finished: TakenCustomers; totals: RunTotals }> {
     const finished = new Set<string>();
     const totals: RunTotals = {
       customersWritten: 0,
@@ -258,7 +219,7 @@ export class SnapshotWriter {
         addEntry(totals, row);
       }
     }
-    return { finished, totals };
+    return { finished: new TableTakenCustomers(finished), totals };
   }
 
   /**
@@ -294,21 +255,50 @@ export class SnapshotWriter {
 }
 
 /**
- * overBudget: the customer has a budget and its total cost is above it, compared exactly on the
- * decimal strings (as Partner Center counts customersOverBudget); percentUsed is not used.
+ * The customers a run has taken, compared as the Table keys they are stored under (so ids that
+ * differ only in case are one customer); the snapshot asks by id and never sees a key.
  */
-export function isOverBudget(record: Pick<CustomerMonthlyUsageRecord, 'budget' | 'totalCost'>): boolean {
-  if (record.budget === undefined) return false;
-  return compareDecimal(record.totalCost, record.budget) === 1;
+export class TableTakenCustomers implements TakenCustomers {
+  constructor(private readonly keys: Set<string>) {}
+
+  /** `taken` when the run has it already, `invalidId` when no Table key can hold the id. */
+  status(customerId: string): 'new' | 'taken' | 'invalidId' {
+    const key = keyOf(customerId);
+    if (key === undefined) return 'invalidId';
+    return this.keys.has(key) ? 'taken' : 'new';
+  }
+
+  take(customerId: string): void {
+    const key = keyOf(customerId);
+    if (key !== undefined) this.keys.add(key);
+  }
+
+  get size(): number {
+    return this.keys.size;
+  }
+
+  /** The taken customers' keys (lower-cased ids). */
+  [Symbol.iterator](): IterableIterator<string> {
+    return this.keys.values();
+  }
 }
 
-/** Adds one list row (or entry) to run totals. */
-export function addEntry(totals: RunTotals, row: Record<string, unknown>): void {
-  if (row.outcome === 'failed') totals.customersFailed++;
-  else totals.customersWritten++;
-  totals.subscriptionsWritten += Number(row.subscriptionsWritten ?? 0);
-  totals.subscriptionsFailed += Number(row.subscriptionsFailed ?? 0);
-  totals.resourcesWritten += Number(row.resourcesWritten ?? 0);
+/** The header fields every view this run writes for a customer starts with. */
+function foundHeader(input: { runId: string; customerId: string; takenAt: Date }) {
+  return {
+    runId: input.runId,
+    takenAt: input.takenAt.toISOString(),
+    state: 'found',
+    customerId: input.customerId,
+  };
+}
+
+function keyOf(customerId: string): string | undefined {
+  try {
+    return keyPart(customerId);
+  } catch {
+    return undefined;
+  }
 }
 
 function listRow(runId: string, entry: CustomerListEntry): EntityLike {

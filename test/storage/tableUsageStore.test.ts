@@ -1,7 +1,7 @@
 import { odata } from '@azure/data-tables';
 import { errorCode } from '../../src/domain/errors';
 import { customerPartition, resourcesPartition } from '../../src/storage/keys';
-import type { CustomerListEntry } from '../../src/storage/snapshotWriter';
+import type { CustomerListEntry } from '../../src/domain/snapshotWriter';
 import {
   customerRecord,
   customerSummary,

@@ -1,5 +1,5 @@
 import { errorCode } from '../../src/domain/errors';
-import { LeaseLostError } from '../../src/storage/errors';
+import { LeaseLostError } from '../../src/domain/runs';
 import { newStore } from './factories';
 
 function clock(start = '2025-03-15T12:00:00Z') {

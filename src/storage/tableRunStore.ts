@@ -1,57 +1,20 @@
 import { odata, type TableClient, type TableEntityResult, type TransactionAction } from '@azure/data-tables';
 import { randomUUID } from 'node:crypto';
-import type { RunRecord, RunState } from './usageStore';
 import {
-  isConflict,
-  isNotFound,
-  isPreconditionFailed,
   LeaseLostError,
   RunAlreadyActiveError,
-} from './errors';
+  type ActiveRun,
+  type Lease,
+  type RunCounts,
+  type RunPatch,
+  type RunRecord,
+  type RunState,
+  type RunStore,
+  type StoredRun,
+} from '../domain/runs';
+import { isConflict, isNotFound, isPreconditionFailed } from './errors';
 import { LEASE_ROW, newRunId, RUNS_PARTITION, runRowKey } from './keys';
 import type { TableMetrics } from './partitionWriter';
-
-/**
- * Run records and the snapshot lease, in one partition of the Runs table so a state change and
- * the lease change that goes with it are one transaction. The lease row names the active
- * (queued or running) run and, while one invocation works on it, the holder and an expiry; every
- * change to it is ETag-conditional, so two invocations never both win it, and a dead holder's
- * lease simply lapses.
- */
-export type RunCounts = RunRecord['counts'];
-
-export interface StoredRun extends RunRecord {
-  /** The partner usage summary read at the run's start, kept so a resumed run publishes it. */
-  partnerSummaryJson?: string;
-  partnerTakenAt?: string;
-  invocations: number;
-}
-
-export interface Lease {
-  runId: string;
-  holder: string;
-  etag: string;
-  expiresAt: Date;
-}
-
-/** What an invocation changes on its run record when it renews, releases or finishes. */
-export interface RunPatch {
-  state?: RunState;
-  startedAt?: string;
-  finishedAt?: string;
-  reason?: string;
-  counts?: Partial<RunCounts>;
-  partnerSummaryJson?: string;
-  partnerTakenAt?: string;
-  invocations?: number;
-}
-
-export interface ActiveRun {
-  run: StoredRun;
-  /** Who holds the lease now, if anyone; a lapsed lease counts as free. */
-  holder?: string;
-  leaseExpiresAt?: Date;
-}
 
 const ZERO_COUNTS: RunCounts = {
   customersWritten: 0,
@@ -63,7 +26,14 @@ const ZERO_COUNTS: RunCounts = {
 
 type Row = TableEntityResult<Record<string, unknown>>;
 
-export class RunStore {
+/**
+ * Run records and the snapshot lease, in one partition of the Runs table so a state change and
+ * the lease change that goes with it are one transaction. The lease row names the active
+ * (queued or running) run and, while one invocation works on it, the holder and an expiry; every
+ * change to it is ETag-conditional, so two invocations never both win it, and a dead holder's
+ * lease simply lapses.
+ */
+export class TableRunStore implements RunStore {
   constructor(
     private readonly table: TableClient,
     private readonly metrics: TableMetrics,
@@ -374,10 +344,4 @@ function fromEntity(row: Row): StoredRun {
     partnerTakenAt: str(row, 'partnerTakenAt'),
     invocations: num(row, 'invocations'),
   };
-}
-
-/** The public shape of a run (no internal fields). */
-export function toRunRecord(run: StoredRun): RunRecord {
-  const { partnerSummaryJson: _p, partnerTakenAt: _t, ...record } = run;
-  return record;
 }

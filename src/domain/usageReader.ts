@@ -4,13 +4,9 @@ import type {
   CustomerUsageSummary,
   PartnerUsageSummary,
   SubscriptionMonthlyUsageRecord,
-} from '../domain/usage';
+} from './usage';
+import type { RunRecord } from './runs';
 
-/**
- * The read side of the cache, as the HTTP API sees it. Each method is one point read or one
- * single-partition query (see docs/architecture.md, "Data model"); none scans another
- * customer's rows. Implemented over Table Storage by the storage adapter; written by the snapshot.
- */
 export interface SnapshotInfo {
   /** Id of the run that wrote this view. */
   runId: string;
@@ -68,29 +64,11 @@ export type Lookup<T> = { status: 'found'; value: T } | { status: 'unknown' } | 
  */
 export type SubscriptionLookup<T> = Lookup<T> | { status: 'customerUnknown' };
 
-export type RunState = 'queued' | 'running' | 'succeeded' | 'partial' | 'failed';
-
-export interface RunRecord {
-  runId: string;
-  state: RunState;
-  trigger: 'timer' | 'manual' | 'cli';
-  correlationId: string;
-  requestedAt: string;
-  startedAt?: string;
-  finishedAt?: string;
-  reason?: string;
-  counts: {
-    customersWritten: number;
-    customersFailed: number;
-    subscriptionsWritten: number;
-    /** Subscriptions of failed customers that were discovered before the customer failed. */
-    subscriptionsFailed?: number;
-    resourcesWritten: number;
-  };
-  /** How many invocations (time budgets) the run has taken so far. */
-  invocations?: number;
-}
-
+/**
+ * The read side of the cache, as the HTTP API sees it. Each method is one point read or one
+ * single-partition query (see docs/architecture.md, "Data model"); none scans another
+ * customer's rows. Implemented over Table Storage by the storage adapter; written by the snapshot.
+ */
 export interface UsageReader {
   getPartnerSummary(): Promise<{ snapshot: SnapshotInfo; summary: PartnerUsageSummary } | undefined>;
   /** The latest complete customers list, filtered and paged. Undefined before the first snapshot. */
@@ -116,10 +94,4 @@ export interface UsageReader {
   ): Promise<SubscriptionLookup<Page<HistoryPoint>>>;
   /** Newest first. */
   listRuns(limit: number): Promise<RunRecord[]>;
-}
-
-/** Asking for a run now (POST /api/v1/snapshots). */
-export interface RunRequester {
-  /** Queues a run and returns it; throws RunAlreadyActiveError (code "RunAlreadyActive") when one is queued or running. */
-  requestRun(trigger: RunRecord['trigger']): Promise<RunRecord>;
 }

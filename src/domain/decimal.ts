@@ -1,4 +1,4 @@
-import type { Decimal } from '../domain/usage';
+import type { Decimal } from './usage';
 
 const DECIMAL = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
 

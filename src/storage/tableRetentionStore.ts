@@ -1,4 +1,5 @@
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
+import type { RetentionStore } from '../domain/snapshotWriter';
 import {
   customerPartitionOfKey,
   HISTORY_PREFIX,
@@ -15,7 +16,7 @@ import type { UsageTableName } from './usageTables';
  * and deleted in transactions of up to 100. The RowKey range stops below `view`, so a latest view
  * is never touched, even one still written by the expired run.
  */
-export class RetentionStore {
+export class TableRetentionStore implements RetentionStore {
   constructor(
     private readonly tables: Record<UsageTableName, TableClient>,
     private readonly metrics: TableMetrics,

@@ -1,6 +1,6 @@
-// package.json sits two levels above both src/app and dist/app.
+// package.json sits one level above both src/ and dist/.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const pkg = require('../../package.json') as { name: string; version: string };
+const pkg = require('../package.json') as { name: string; version: string };
 
 export const APP_NAME = pkg.name;
 export const APP_VERSION = pkg.version;

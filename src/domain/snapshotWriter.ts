@@ -1,0 +1,99 @@
+import type {
+  AzureResourceMonthlyUsageRecord,
+  CustomerMonthlyUsageRecord,
+  CustomerUsageSummary,
+  PartnerUsageSummary,
+  SubscriptionMonthlyUsageRecord,
+} from './usage';
+
+/** The billing period a view belongs to, from the customer's (or partner's) usage summary. */
+export interface BillingPeriod {
+  billingStartDate?: string;
+  billingEndDate?: string;
+}
+
+export interface SubscriptionSnapshot extends BillingPeriod {
+  runId: string;
+  customerId: string;
+  takenAt: Date;
+  subscription: SubscriptionMonthlyUsageRecord;
+  hasResourceBreakdown: boolean;
+  resources: AzureResourceMonthlyUsageRecord[];
+}
+
+export interface CustomerSnapshot {
+  runId: string;
+  customerId: string;
+  takenAt: Date;
+  /** Undefined when Partner Center has no usage data for the customer. */
+  summary?: CustomerUsageSummary;
+  /** The customer's monthly usage record from the customers list; history falls back on its totals. */
+  record: CustomerMonthlyUsageRecord;
+  subscriptions: SubscriptionMonthlyUsageRecord[];
+}
+
+/** One customer's row in a run's customers list; it doubles as the run's checkpoint for it. */
+export interface CustomerListEntry {
+  record: CustomerMonthlyUsageRecord;
+  takenAt: Date;
+  outcome: 'written' | 'failed';
+  subscriptionsWritten: number;
+  resourcesWritten: number;
+  subscriptionsFailed: number;
+  failure?: { code: string; status?: number; message: string };
+}
+
+export interface RunTotals {
+  customersWritten: number;
+  customersFailed: number;
+  subscriptionsWritten: number;
+  subscriptionsFailed: number;
+  resourcesWritten: number;
+}
+
+/**
+ * The customers a run has taken so far (checkpointed, or started by this invocation). Ids are
+ * compared as the store keys them, so ids that differ only in case are one customer.
+ */
+export interface TakenCustomers extends Iterable<string> {
+  /** `taken` when the run has it already, `invalidId` when the store cannot key the id. */
+  status(customerId: string): 'new' | 'taken' | 'invalidId';
+  take(customerId: string): void;
+  readonly size: number;
+}
+
+/**
+ * What the snapshot writes through. A customer's subscription views first, then its own view in
+ * one transaction; its list row (the checkpoint) after; the partner view last, when the run ends.
+ */
+export interface SnapshotWriter {
+  /** Replaces one subscription's resources view (one transaction). */
+  writeSubscription(input: SubscriptionSnapshot): Promise<void>;
+  /** Replaces the customer's view and adds its history points (one transaction). */
+  commitCustomer(input: CustomerSnapshot): Promise<void>;
+  /** Gives a customer that failed a `notSnapshotted` view, unless it has a view already. */
+  markCustomerKnown(customerId: string, runId: string, takenAt: Date): Promise<void>;
+  /** When run `runId` committed this customer's view, if it did. */
+  committedAt(customerId: string, runId: string): Promise<Date | undefined>;
+  /** Records finished customers in the run's customers list (its checkpoint). */
+  recordCustomers(runId: string, entries: readonly CustomerListEntry[]): Promise<void>;
+  /** What the run has finished so far: the customers and exact totals over them. */
+  runProgress(runId: string): Promise<{ finished: TakenCustomers; totals: RunTotals }>;
+  /** Replaces the partner view with this run's summary: the run's list becomes the one served. */
+  publishPartner(runId: string, takenAt: Date, summary: PartnerUsageSummary): Promise<void>;
+}
+
+/** Deletes what an expired run left behind: its history points and its customers list. */
+export interface RetentionStore {
+  /** Deletes run `runId`'s history rows and list rows; returns how many rows went. */
+  deleteRunData(runId: string): Promise<{ historyRows: number; listRows: number }>;
+}
+
+/** Adds one list row (or entry) to run totals. */
+export function addEntry(totals: RunTotals, row: Record<string, unknown>): void {
+  if (row.outcome === 'failed') totals.customersFailed++;
+  else totals.customersWritten++;
+  totals.subscriptionsWritten += Number(row.subscriptionsWritten ?? 0);
+  totals.subscriptionsFailed += Number(row.subscriptionsFailed ?? 0);
+  totals.resourcesWritten += Number(row.resourcesWritten ?? 0);
+}

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { PACKAGE_DIR } from '../package/deployPackage';
+import { PACKAGE_DIR } from '../../bench/support/deployPackage';
 import { REPO_ROOT, exprText, get, loadInfra } from './bicep';
 
 /** What `azd up` relies on: azure.yaml, the parameter file, the outputs, the service tag. */

@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
-import { PACKAGE_DIR, REPO_ROOT, buildDeployPackage, listTree } from './deployPackage';
+import { PACKAGE_DIR, buildDeployPackage, listTree } from '../../bench/support/deployPackage';
+
+const REPO_ROOT = path.resolve(__dirname, '../..');
 
 // azd filters the zip it deploys with the .funcignore at the root of the folder it zips, using
 // gitignore rules (github.com/denormal/go-gitignore, in createDeployableZip); it also reads the

@@ -2,9 +2,16 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import ignore from 'ignore';
 import { describeUnderNode22 } from '../support/node22';
-import { PACKAGE_DIR, REPO_ROOT, buildDeployPackage, listTree } from './deployPackage';
+import {
+  PACKAGE_DIR,
+  azdZipEntries,
+  buildDeployPackage,
+  deploySize,
+  listTree,
+} from '../../bench/support/deployPackage';
+
+const REPO_ROOT = path.resolve(__dirname, '../..');
 
 // The deploy package as Azure gets it: built by `npm run package`, filtered the way azd zips it
 // (its .funcignore, with gitignore rules), unpacked into an empty folder outside the repository
@@ -21,31 +28,12 @@ const CAPTURE_SCRIPT = path.join(__dirname, 'captureRegistrations.js');
 let unpacked = '';
 let fromRepo: Capture;
 
-/** What azd puts in the zip (project_utils.go createDeployableZip), copied to `target`. */
-function unpackAsAzdZips(source: string, target: string): { bytes: number; files: number } {
-  const rules = ignore().add(fs.readFileSync(path.join(source, '.funcignore'), 'utf8'));
-  let bytes = 0;
-  let files = 0;
-  const walk = (rel: string) => {
-    for (const entry of fs.readdirSync(path.join(source, rel), { withFileTypes: true })) {
-      const child = rel ? `${rel}/${entry.name}` : entry.name;
-      const from = path.join(source, child);
-      const isDir = fs.statSync(from).isDirectory();
-      if (isDir && entry.name === '.azure') continue;
-      if (!isDir && ['.funcignore', 'local.settings.json'].includes(entry.name)) continue;
-      if (rules.ignores(isDir ? `${child}/` : child)) continue;
-      if (isDir) {
-        fs.mkdirSync(path.join(target, child));
-        walk(child);
-      } else {
-        fs.copyFileSync(from, path.join(target, child));
-        bytes += fs.statSync(from).size;
-        files++;
-      }
-    }
-  };
-  walk('');
-  return { bytes, files };
+/** Unpacks into `target` what azd would zip from `source`. */
+function unpackAsAzdZips(source: string, target: string): void {
+  for (const file of azdZipEntries(source)) {
+    fs.mkdirSync(path.dirname(path.join(target, file)), { recursive: true });
+    fs.copyFileSync(path.join(source, file), path.join(target, file));
+  }
 }
 
 function capture(node: string, appDir: string, cwd: string): Capture {
@@ -64,7 +52,8 @@ beforeAll(() => {
   console.log(`deploy package ready in ${(took / 1000).toFixed(1)} s (0 when reused): ${PACKAGE_DIR}`);
   unpacked = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'deploy-package-')), 'wwwroot');
   fs.mkdirSync(unpacked);
-  const size = unpackAsAzdZips(PACKAGE_DIR, unpacked);
+  unpackAsAzdZips(PACKAGE_DIR, unpacked);
+  const size = deploySize(unpacked);
   console.log(`deploy package: ${(size.bytes / 2 ** 20).toFixed(1)} MiB in ${size.files} files`);
   fs.copyFileSync(CAPTURE_SCRIPT, path.join(unpacked, '..', path.basename(CAPTURE_SCRIPT)));
   fromRepo = capture(process.execPath, REPO_ROOT, path.dirname(CAPTURE_SCRIPT));

@@ -9,7 +9,9 @@
  * - dist/: the app compiled from src/index.ts and only what it imports (tsconfig.package.json), so
  *   the local host, the sandbox, the CLI and the benchmarks cannot end up in it wherever they live.
  * - host.json, package.json, package-lock.json, .funcignore (azd applies the latter to this folder).
- * - node_modules: production dependencies only, `npm ci --omit=dev --ignore-scripts` from the lock.
+ * - node_modules: production dependencies only, `npm ci --omit=dev --ignore-scripts` from the lock,
+ *   less their source maps and type declarations: Node never loads either, and they were 26 of the
+ *   55 MiB and 5,750 of the 10,146 files (fewer files to unzip and stat on every cold start).
  *
  * The folder is built next to its destination and renamed into place, under a lock, so a reader
  * never sees half a package and two builders never write into one. With --reuse, a package whose
@@ -84,12 +86,24 @@ function build(out, key) {
       ],
       partial,
     );
+    pruneUnloaded(path.join(partial, 'node_modules'));
     fs.writeFileSync(path.join(partial, STAMP), key);
     fs.rmSync(out, { recursive: true, force: true });
     fs.renameSync(partial, out);
   } catch (error) {
     fs.rmSync(partial, { recursive: true, force: true });
     throw error;
+  }
+}
+
+const UNLOADED = /\.(?:map|d\.[cm]?ts)$/;
+
+/** Deletes the files Node never loads at run time: source maps and TypeScript declarations. */
+function pruneUnloaded(dir) {
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const file = path.join(dir, entry.name);
+    if (entry.isDirectory()) pruneUnloaded(file);
+    else if (entry.isFile() && UNLOADED.test(entry.name)) fs.rmSync(file);
   }
 }
 

@@ -128,6 +128,10 @@ describe('what the package holds', () => {
     ).toEqual([]);
   });
 
+  test('no source maps or type declarations, which Node never loads', () => {
+    expect(listTree(unpacked).filter((p) => /\.(?:map|d\.[cm]?ts)$/.test(p))).toEqual([]);
+  });
+
   test('production dependencies only: exactly the non-dev packages of the lock file', () => {
     const production = Object.entries(lock.packages)
       .filter(([key, meta]) => key.startsWith('node_modules/') && !meta.dev)

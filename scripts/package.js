@@ -56,6 +56,16 @@ function inputsKey() {
   return hash.digest('hex');
 }
 
+/**
+ * npm as the running npm gave it (`npm run package` sets npm_execpath), else from PATH. Not
+ * `npm.cmd` on Windows: Node refuses to spawn .cmd files without a shell.
+ */
+function npmCommand() {
+  const cli = process.env.npm_execpath;
+  if (cli && /npm-cli\.c?js$/.test(cli)) return [process.execPath, cli];
+  return process.platform === 'win32' ? [process.env.ComSpec ?? 'cmd.exe', '/d', '/s', '/c', 'npm'] : ['npm'];
+}
+
 function run(command, args, cwd) {
   execFileSync(command, args, { cwd, stdio: ['ignore', 'inherit', 'inherit'] });
 }
@@ -72,10 +82,11 @@ function build(out, key) {
       ROOT,
     );
     for (const file of COPIED) fs.copyFileSync(path.join(ROOT, file), path.join(partial, file));
-    const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+    const [npm, ...npmArgs] = npmCommand();
     run(
       npm,
       [
+        ...npmArgs,
         'ci',
         '--omit=dev',
         '--ignore-scripts',

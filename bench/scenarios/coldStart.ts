@@ -5,6 +5,7 @@ import { startAzurite } from '../../src/localHost/azurite';
 import { freePort } from '../../src/localHost/freePort';
 import { repoRoot, type Scenario } from '../harness';
 import { benchAppEnv } from '../support/appEnv';
+import { PACKAGE_DIR, buildDeployPackage, deploySize } from '../support/deployPackage';
 
 interface Params {
   /** Fresh processes to start; the median is reported. */
@@ -14,9 +15,10 @@ interface Params {
 const root = repoRoot();
 
 /**
- * Cold start: a fresh Node process loads the built app (dist/, what Azure runs) through the
- * local host, and the harness times (a) process start → every function registered and
- * (b) process start → first answered request. Also the size of the deployable package.
+ * Cold start of the deploy package (dist-package/, built by `npm run package`: what Azure runs,
+ * with its own production-only node_modules): a fresh Node process loads it, the local host
+ * serves it, and the harness times (a) process start → every function registered and (b) process
+ * start → first answered request. Also the size and file count of what azd deploys.
  */
 export const coldStart: Scenario<Params> = {
   name: 'coldStart',
@@ -24,9 +26,10 @@ export const coldStart: Scenario<Params> = {
   full: { runs: 7 },
   smoke: { runs: 1 },
   async run(params, log) {
-    const entry = path.join(root, 'dist', 'index.js');
-    if (!fs.existsSync(entry))
+    if (!fs.existsSync(path.join(root, 'dist', 'localHost', 'host.js')))
       throw new Error('dist/ is missing: run `npm run build` first (npm run bench does)');
+    const buildMs = buildDeployPackage();
+    log(`  deploy package ready in ${(buildMs / 1000).toFixed(1)} s (reused when its inputs are unchanged)`);
     const azurite = await startAzurite();
     const loaded: number[] = [];
     const firstAnswer: number[] = [];
@@ -42,7 +45,7 @@ export const coldStart: Scenario<Params> = {
     } finally {
       await azurite.stop();
     }
-    const size = packageSize();
+    const size = deploySize(PACKAGE_DIR);
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     return {
       scenario: 'coldStart',
@@ -62,9 +65,9 @@ async function oneColdStart(connectionString: string): Promise<{ loadedMs: numbe
   const port = await freePort();
   const child = spawn(
     process.execPath,
-    [path.join(root, 'bench/scenarios/coldStartChild.js'), String(port), root],
+    [path.join(root, 'bench/scenarios/coldStartChild.js'), String(port), root, PACKAGE_DIR],
     {
-      cwd: root,
+      cwd: PACKAGE_DIR,
       env: { ...process.env, ...benchAppEnv(connectionString) },
       stdio: ['ignore', 'pipe', 'inherit'],
     },
@@ -94,35 +97,4 @@ async function oneColdStart(connectionString: string): Promise<{ loadedMs: numbe
   } finally {
     child.kill('SIGKILL');
   }
-}
-
-/** What `.funcignore` leaves in the deployment: built code, manifests and production packages. */
-function packageSize(): { bytes: number; files: number } {
-  let bytes = 0;
-  let files = 0;
-  const walk = (p: string) => {
-    const stat = fs.statSync(p);
-    if (stat.isDirectory()) {
-      for (const name of fs.readdirSync(p)) walk(path.join(p, name));
-    } else if (!p.endsWith('.map')) {
-      bytes += stat.size;
-      files++;
-    }
-  };
-  for (const dir of fs.readdirSync(path.join(root, 'dist'))) {
-    if (!['localHost', 'sandbox', 'bench'].includes(dir)) walk(path.join(root, 'dist', dir));
-  }
-  for (const file of ['package.json', 'host.json']) walk(path.join(root, file));
-  // Production dependencies only, as `npm ci --omit=dev` would install them.
-  const lock = JSON.parse(fs.readFileSync(path.join(root, 'package-lock.json'), 'utf8')) as {
-    packages: Record<string, { dev?: boolean }>;
-  };
-  for (const [key, meta] of Object.entries(lock.packages)) {
-    if (key.startsWith('node_modules/') && !meta.dev && fs.existsSync(path.join(root, key))) {
-      for (const name of fs.readdirSync(path.join(root, key))) {
-        if (name !== 'node_modules') walk(path.join(root, key, name));
-      }
-    }
-  }
-  return { bytes, files };
 }

@@ -1,40 +1,68 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parse } from 'yaml';
+import { PACKAGE_DIR } from '../../bench/support/deployPackage';
 import { REPO_ROOT, exprText, get, loadInfra } from './bicep';
 
 /** What `azd up` relies on: azure.yaml, the parameter file, the outputs, the service tag. */
 
 const infra = loadInfra();
 const main = infra.file('infra/main.bicep');
-const azureYaml = readFileSync(path.join(REPO_ROOT, 'azure.yaml'), 'utf8');
+const azureYaml = parse(readFileSync(path.join(REPO_ROOT, 'azure.yaml'), 'utf8')) as AzureYaml;
 const parameters = JSON.parse(readFileSync(path.join(REPO_ROOT, 'infra/main.parameters.json'), 'utf8')) as {
   parameters: Record<string, { value: string }>;
 };
 
-/** The lines of azure.yaml under `services: api:` (a plain reader: no YAML library is a dependency). */
-function apiService(): string {
-  const match = /^services:\n {2}api:\n((?: {4}.*\n|\s*\n)+)/m.exec(azureYaml);
-  if (!match) throw new Error('azure.yaml has no services.api block');
-  return match[1];
+interface Hook {
+  shell: string;
+  run: string;
+  continueOnError?: boolean;
+}
+/** The part of azd's azure.yaml schema this project uses. */
+interface AzureYaml {
+  infra: { provider: string; path: string; module: string };
+  services: Record<
+    string,
+    {
+      project: string;
+      dist?: string;
+      language: string;
+      host: string;
+      remoteBuild?: boolean;
+      hooks?: Record<string, { posix?: Hook; windows?: Hook }>;
+    }
+  >;
 }
 
+const api = azureYaml.services.api;
+
 describe('azure.yaml', () => {
-  test('declares the api service: the repository root, JavaScript, hosted as a function app', () => {
-    const service = apiService();
-    expect(service).toMatch(/^ {4}project: \.$/m);
-    expect(service).toMatch(/^ {4}language: js$/m);
-    expect(service).toMatch(/^ {4}host: function$/m);
+  test('declares the only service: the repository root, JavaScript, hosted as a function app', () => {
+    expect(Object.keys(azureYaml.services)).toEqual(['api']);
+    expect(api).toMatchObject({ project: '.', language: 'js', host: 'function' });
   });
 
-  test('builds dist/ before packaging, failing when the build script is missing', () => {
-    const service = apiService();
-    expect(service).toMatch(/^ {6}prepackage:$/m);
-    expect(service.match(/^ {10}run: npm run build$/gm)).toHaveLength(2); // posix and windows
-    expect(service).not.toMatch(/--if-present/);
+  test('deploys the staged package as built: dist is what `npm run package` writes, no remote build', () => {
+    expect(api.dist).toBe(path.relative(REPO_ROOT, PACKAGE_DIR));
+    // Without this azd lets Oryx run `npm install` in Azure (its default for JavaScript), and
+    // what runs there would no longer be the package the suite loaded.
+    expect(api.remoteBuild).toBe(false);
+  });
+
+  test('stages the package before packaging, on both shells, failing the deploy when it fails', () => {
+    const prepackage = api.hooks?.prepackage;
+    expect(prepackage?.posix).toEqual({ shell: 'sh', run: 'npm run package', continueOnError: false });
+    expect(prepackage?.windows).toEqual({ shell: 'pwsh', run: 'npm run package', continueOnError: false });
+    const scripts = (
+      JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as {
+        scripts: Record<string, string>;
+      }
+    ).scripts;
+    expect(scripts.package).toBe('node scripts/package.js');
   });
 
   test('points at the Bicep in infra/', () => {
-    expect(azureYaml).toMatch(/^infra:\n {2}provider: bicep\n {2}path: infra\n/m);
+    expect(azureYaml.infra).toEqual({ provider: 'bicep', path: 'infra', module: 'main' });
     expect(existsSync(path.join(REPO_ROOT, 'infra/main.bicep'))).toBe(true);
   });
 

@@ -4,127 +4,146 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../src/localHost/freePort';
+import { describeUnderNode22 } from '../support/node22';
 import { uniqueTablePrefix } from '../support/tables';
 
 // `npm start`'s own server (dist/localHost/start.js, built by `npm test` before jest), driven over
 // HTTP: it starts Azurite and the sandbox itself, serves the app's registrations, runs a snapshot
-// asked for over the API, and leaves nothing listening after Ctrl-C.
+// asked for over the API, and leaves nothing listening after Ctrl-C. Under this runner's Node and,
+// as Azure runs it, under Node 22.
 jest.setTimeout(90_000);
 
 const root = path.resolve(__dirname, '../..');
 const repoSettings = path.join(root, 'local.settings.json');
-let child: ChildProcess;
-let output = '';
-let url = '';
-let sandboxUrl = '';
-let azuriteUrl = '';
 
-beforeAll(async () => {
-  const sandboxPort = await freePort();
-  // Its own settings file: the run rotates the refresh token and writes it back there, which must
-  // never touch a developer's local.settings.json.
-  const settings = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'npm-start-e2e-')), 'local.settings.json');
-  fs.copyFileSync(path.join(root, 'local.settings.sample.json'), settings);
-  child = spawn(
-    process.execPath,
-    [path.join(root, 'dist/localHost/start.js'), '--port', '0', '--customers', '12', '--settings', settings],
-    {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        ...process.env,
-        PARTNER_CENTER_BASE_URL: `http://127.0.0.1:${sandboxPort}`,
-        PARTNER_CENTER_AUTHORITY_HOST: `http://127.0.0.1:${sandboxPort}`,
-        STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true',
-        TABLE_NAME_PREFIX: uniqueTablePrefix('e2e'),
-        // Every second, so a requested run is picked up at once rather than within five minutes.
-        SNAPSHOT_RESUME_SCHEDULE: '*/1 * * * * *',
-        LOCAL_HOST_FUNCTION_KEY: 'e2e-function-key',
-        LOCAL_HOST_MASTER_KEY: 'e2e-master-key',
+describe(`npm start under this runner's Node ${process.version}`, () => npmStartSuite(process.execPath));
+describeUnderNode22('npm start', (node) => npmStartSuite(node));
+
+function npmStartSuite(node: string): void {
+  let child: ChildProcess;
+  let output = '';
+  let url = '';
+  let sandboxUrl = '';
+  let azuriteUrl = '';
+
+  beforeAll(async () => {
+    const sandboxPort = await freePort();
+    // Its own settings file: the run rotates the refresh token and writes it back there, which must
+    // never touch a developer's local.settings.json.
+    const settings = path.join(
+      fs.mkdtempSync(path.join(os.tmpdir(), 'npm-start-e2e-')),
+      'local.settings.json',
+    );
+    fs.copyFileSync(path.join(root, 'local.settings.sample.json'), settings);
+    child = spawn(
+      node,
+      [
+        path.join(root, 'dist/localHost/start.js'),
+        '--port',
+        '0',
+        '--customers',
+        '12',
+        '--settings',
+        settings,
+      ],
+      {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: {
+          ...process.env,
+          PARTNER_CENTER_BASE_URL: `http://127.0.0.1:${sandboxPort}`,
+          PARTNER_CENTER_AUTHORITY_HOST: `http://127.0.0.1:${sandboxPort}`,
+          STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true',
+          TABLE_NAME_PREFIX: uniqueTablePrefix('e2e'),
+          // Every second, so a requested run is picked up at once rather than within five minutes.
+          SNAPSHOT_RESUME_SCHEDULE: '*/1 * * * * *',
+          LOCAL_HOST_FUNCTION_KEY: 'e2e-function-key',
+          LOCAL_HOST_MASTER_KEY: 'e2e-master-key',
+        },
       },
-    },
-  );
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const deadline = Date.now() + 60_000;
-  // The launcher's last line: by then every function has been listed.
-  while (!output.includes('Ctrl-C stops')) {
-    if (Date.now() > deadline || child.exitCode !== null)
-      throw new Error(`npm start did not come up:\n${output}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  url = (/Functions \((http:\/\/[^)]+)\)/.exec(output) as RegExpExecArray)[1];
-  sandboxUrl = (/Partner Center sandbox: (\S+)/.exec(output) as RegExpExecArray)[1];
-  azuriteUrl = (/Azurite \(in memory\): (\S+)/.exec(output) as RegExpExecArray)[1];
-});
-
-afterAll(() => {
-  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-});
-
-const fnKey = { 'x-functions-key': 'e2e-function-key' };
-const masterKey = { 'x-functions-key': 'e2e-master-key' };
-
-test('when npm start is up, then it lists every registered function and health answers 200', async () => {
-  for (const name of [
-    'health',
-    'customers',
-    'snapshots',
-    'snapshotTimer',
-    'snapshotResumeTimer',
-    'retentionTimer',
-  ]) {
-    expect(output).toContain(`  ${name}: `);
-  }
-  const res = await fetch(`${url}/api/health`);
-  expect(res.status).toBe(200);
-  expect(await res.json()).toMatchObject({ status: 'ok' });
-});
-
-test('when a snapshot is asked for over the API, then the resume timer runs it and every route serves it', async () => {
-  const before = fs.existsSync(repoSettings) ? fs.readFileSync(repoSettings, 'utf8') : undefined;
-  expect((await fetch(`${url}/api/v1/snapshots`, { method: 'POST', headers: fnKey })).status).toBe(401);
-  const accepted = await fetch(`${url}/api/v1/snapshots`, { method: 'POST', headers: masterKey });
-  expect(accepted.status).toBe(202);
-  const { data: run } = (await accepted.json()) as { data: { runId: string } };
-
-  let state = '';
-  const deadline = Date.now() + 45_000;
-  while (!['succeeded', 'partial', 'failed'].includes(state) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 250));
-    const runs = (await (await fetch(`${url}/api/v1/snapshots`, { headers: masterKey })).json()) as {
-      data: Array<{ runId: string; state: string }>;
-    };
-    state = runs.data.find((r) => r.runId === run.runId)?.state ?? '';
-  }
-  expect(state).toBe('succeeded');
-
-  const customers = await fetch(`${url}/api/v1/customers?limit=1000`, { headers: fnKey });
-  expect(customers.status).toBe(200);
-  const list = (await customers.json()) as {
-    snapshot: { runId: string };
-    data: Array<{ customerId: string }>;
-  };
-  expect(list.snapshot.runId).toBe(run.runId);
-  expect(list.data).toHaveLength(12);
-  const summary = await fetch(`${url}/api/v1/customers/${list.data[0].customerId}/usage-summary`, {
-    headers: fnKey,
+    );
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const deadline = Date.now() + 60_000;
+    // The launcher's last line: by then every function has been listed.
+    while (!output.includes('Ctrl-C stops')) {
+      if (Date.now() > deadline || child.exitCode !== null)
+        throw new Error(`npm start did not come up:\n${output}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    url = (/Functions \((http:\/\/[^)]+)\)/.exec(output) as RegExpExecArray)[1];
+    sandboxUrl = (/Partner Center sandbox: (\S+)/.exec(output) as RegExpExecArray)[1];
+    azuriteUrl = (/Azurite \(in memory\): (\S+)/.exec(output) as RegExpExecArray)[1];
   });
-  expect(summary.status).toBe(200);
-  expect((await fetch(`${url}/api/v1/customers`)).status).toBe(401);
-  // The rotated refresh token went to the --settings file, not the developer's own.
-  expect(fs.existsSync(repoSettings) ? fs.readFileSync(repoSettings, 'utf8') : undefined).toBe(before);
-});
 
-test('when Ctrl-C reaches npm start, then it exits 0 and nothing it started is left listening', async () => {
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  child.kill('SIGINT');
-  expect(await exited).toBe(0);
-  for (const target of [url, sandboxUrl, azuriteUrl]) {
-    const { hostname, port } = new URL(target);
-    expect(await accepts(hostname, Number(port))).toBe(false);
-  }
-});
+  afterAll(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+
+  const fnKey = { 'x-functions-key': 'e2e-function-key' };
+  const masterKey = { 'x-functions-key': 'e2e-master-key' };
+
+  test('when npm start is up, then it lists every registered function and health answers 200', async () => {
+    for (const name of [
+      'health',
+      'customers',
+      'snapshots',
+      'snapshotTimer',
+      'snapshotResumeTimer',
+      'retentionTimer',
+    ]) {
+      expect(output).toContain(`  ${name}: `);
+    }
+    const res = await fetch(`${url}/api/health`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: 'ok' });
+  });
+
+  test('when a snapshot is asked for over the API, then the resume timer runs it and every route serves it', async () => {
+    const before = fs.existsSync(repoSettings) ? fs.readFileSync(repoSettings, 'utf8') : undefined;
+    expect((await fetch(`${url}/api/v1/snapshots`, { method: 'POST', headers: fnKey })).status).toBe(401);
+    const accepted = await fetch(`${url}/api/v1/snapshots`, { method: 'POST', headers: masterKey });
+    expect(accepted.status).toBe(202);
+    const { data: run } = (await accepted.json()) as { data: { runId: string } };
+
+    let state = '';
+    const deadline = Date.now() + 45_000;
+    while (!['succeeded', 'partial', 'failed'].includes(state) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 250));
+      const runs = (await (await fetch(`${url}/api/v1/snapshots`, { headers: masterKey })).json()) as {
+        data: Array<{ runId: string; state: string }>;
+      };
+      state = runs.data.find((r) => r.runId === run.runId)?.state ?? '';
+    }
+    expect(state).toBe('succeeded');
+
+    const customers = await fetch(`${url}/api/v1/customers?limit=1000`, { headers: fnKey });
+    expect(customers.status).toBe(200);
+    const list = (await customers.json()) as {
+      snapshot: { runId: string };
+      data: Array<{ customerId: string }>;
+    };
+    expect(list.snapshot.runId).toBe(run.runId);
+    expect(list.data).toHaveLength(12);
+    const summary = await fetch(`${url}/api/v1/customers/${list.data[0].customerId}/usage-summary`, {
+      headers: fnKey,
+    });
+    expect(summary.status).toBe(200);
+    expect((await fetch(`${url}/api/v1/customers`)).status).toBe(401);
+    // The rotated refresh token went to the --settings file, not the developer's own.
+    expect(fs.existsSync(repoSettings) ? fs.readFileSync(repoSettings, 'utf8') : undefined).toBe(before);
+  });
+
+  test('when Ctrl-C reaches npm start, then it exits 0 and nothing it started is left listening', async () => {
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    for (const target of [url, sandboxUrl, azuriteUrl]) {
+      const { hostname, port } = new URL(target);
+      expect(await accepts(hostname, Number(port))).toBe(false);
+    }
+  });
+}
 
 function accepts(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {

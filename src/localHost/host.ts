@@ -335,9 +335,13 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer | 't
   });
 }
 
+/** How long a refused caller may go on sending (read and dropped) before its connection is cut. */
+const LINGER_MS = 1_000;
+
 /**
- * Answers without reading (the rest of) the body: the connection closes once the answer is out,
- * rather than Node draining whatever the caller still sends.
+ * Answers without keeping (the rest of) the body: the connection closes once the answer is out.
+ * Until then, and for LINGER_MS, what the caller still sends is read and dropped: closing a socket
+ * with unread bytes sends a reset, which can destroy the answer before the caller reads it.
  */
 function refuseUnread(
   req: http.IncomingMessage,
@@ -348,7 +352,15 @@ function refuseUnread(
   const headers: Record<string, string> = { Connection: 'close' };
   if (body !== undefined) headers['Content-Type'] = 'application/json; charset=utf-8';
   res.writeHead(status, headers);
+  if (req.complete) {
+    res.end(body);
+    return;
+  }
+  req.removeAllListeners('data');
+  req.resume();
   res.end(body, () => {
-    if (!req.complete) req.socket.destroy();
+    const cut = setTimeout(() => req.socket.destroy(), LINGER_MS);
+    cut.unref();
+    req.socket.once('close', () => clearTimeout(cut));
   });
 }

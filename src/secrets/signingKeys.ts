@@ -60,7 +60,10 @@ export function signingKeySource(
     } catch (error) {
       if (!(error instanceof SecretNotFoundError)) throw error;
       await store.setSecret(secretName, newSigningKey());
-      // Read back rather than use our own value: if two instances raced, both use the survivor.
+      // Two instances starting together may both create it; the last write wins in the vault, and
+      // the other instance moves to it when its cached value expires (SECRET_CACHE_SECONDS), its
+      // tokens of that window then answering 400. Provisioning the secret with the deployment
+      // avoids the window.
       value = await store.getSecret(secretName);
     }
     return parseSigningKeys(value, secretName);

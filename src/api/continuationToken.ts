@@ -1,26 +1,20 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import type { Settings } from '../config/settings';
+import type { SigningKeys, SigningKeySource } from '../secrets/signingKeys';
 import { ApiError } from './errors';
 
 /**
  * Continuation tokens handed to callers wrap the store's own token with a fingerprint of the
- * query that produced it (route, customer/subscription ids, normalized filters), and are signed
- * with HMAC-SHA256:
+ * query that produced it (route, customer/subscription ids, normalized filters) and an expiry,
+ * and are signed with HMAC-SHA256 under a secret key from the secret store:
  *
- *   base64url(JSON {v, f: fingerprint, t: storeToken}) "." base64url(HMAC(key, first part))
+ *   base64url(JSON {v, f: fingerprint, x: expiry, t: storeToken}) "." base64url(HMAC(key, first part))
  *
- * On the next request the fingerprint must equal the current request's, so a token from one
- * customer's history cannot page another customer's, nor a different filter. That check, and the
- * store scoping every query to the partition named by the (validated) route ids, is what keeps a
- * caller inside the query they asked for; the signature makes garbled or hand-edited tokens fail
- * fast with 400 before the store ever sees them.
- *
- * The key is derived, not configured: SHA-256 of the storage target (connection string or table
- * endpoint) and table prefix. Every instance of one deployment derives the same key, so tokens
- * survive scale-out and restarts, and another deployment's tokens do not verify here. Locally the
- * connection string holds the account key, so the key is secret there; in Azure the endpoint is
- * not a secret, so the signature is integrity, not authentication, and the fingerprint check
- * above carries the guarantee.
+ * The key is a random secret per deployment (see src/secrets/signingKeys.ts), so a token cannot
+ * be made from public values: everything inside one (the store's position, and for the customers
+ * list the run being paged and its time) is what this API wrote. On the next request the
+ * fingerprint must equal the current request's, so a token from one customer's history cannot page
+ * another customer's, nor a different filter; a list token stays on the run it was issued for.
+ * Tokens expire after `TOKEN_LIFETIME_MS`, which also bounds a key rotation's overlap window.
  */
 
 /** What a token is bound to. `limit` is not: a caller may change page size between pages. */
@@ -30,21 +24,10 @@ export interface TokenBinding {
   query: Readonly<Record<string, string | undefined>>;
 }
 
+/** How long a token pages on; a rotation keeps the old key at least this long (docs/security.md). */
+export const TOKEN_LIFETIME_MS = 24 * 60 * 60 * 1000;
 const MAX_TOKEN_LENGTH = 4096;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
-
-export function continuationTokenKey(settings: Pick<Settings, 'storage'>): Buffer {
-  const target =
-    settings.storage.kind === 'connectionString'
-      ? settings.storage.connectionString
-      : settings.storage.tableEndpoint;
-  return createHash('sha256')
-    .update('partner-usage-cache/continuation-token/v1\n')
-    .update(target)
-    .update('\n')
-    .update(settings.storage.tablePrefix)
-    .digest();
-}
 
 export function fingerprint(binding: TokenBinding): string {
   const query = Object.keys(binding.query)
@@ -56,47 +39,64 @@ export function fingerprint(binding: TokenBinding): string {
 }
 
 export class ContinuationTokens {
-  constructor(private readonly key: Buffer) {}
+  constructor(
+    private readonly keys: SigningKeySource,
+    private readonly now: () => number = Date.now,
+  ) {}
 
-  wrap(storeToken: string | undefined, binding: TokenBinding): string | undefined {
+  async wrap(storeToken: string | undefined, binding: TokenBinding): Promise<string | undefined> {
     if (storeToken === undefined) return undefined;
-    const payload = Buffer.from(JSON.stringify({ v: 1, f: fingerprint(binding), t: storeToken })).toString(
-      'base64url',
-    );
-    return `${payload}.${this.sign(payload)}`;
+    const body = { v: 2, f: fingerprint(binding), x: this.now() + TOKEN_LIFETIME_MS, t: storeToken };
+    const payload = Buffer.from(JSON.stringify(body)).toString('base64url');
+    return `${payload}.${sign((await this.keys()).current, payload)}`;
   }
 
   /** The store's token, or 400 InvalidContinuationToken for anything this API did not issue for this query. */
-  unwrap(token: string | undefined, binding: TokenBinding): string | undefined {
+  async unwrap(token: string | undefined, binding: TokenBinding): Promise<string | undefined> {
     if (token === undefined) return undefined;
     const invalid = (why: string) => new ApiError('InvalidContinuationToken', `continuationToken ${why}`);
+    const notIssued = () => invalid('is not one this API issued');
     if (token.length > MAX_TOKEN_LENGTH) throw invalid('is too long');
     const [payload, signature, ...rest] = token.split('.');
     if (rest.length > 0 || !payload || !signature || !BASE64URL.test(payload) || !BASE64URL.test(signature)) {
-      throw invalid('is not one this API issued');
+      throw notIssued();
     }
-    const expected = Buffer.from(this.sign(payload));
-    const presented = Buffer.from(signature);
-    if (expected.length !== presented.length || !timingSafeEqual(expected, presented)) {
-      throw invalid('is not one this API issued');
-    }
+    if (!signedByAny(await this.keys(), payload, signature)) throw notIssued();
     let decoded: unknown;
     try {
       decoded = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
     } catch {
-      throw invalid('is not one this API issued');
+      throw notIssued();
     }
-    const body = decoded as { v?: unknown; f?: unknown; t?: unknown } | null;
-    if (!body || body.v !== 1 || typeof body.f !== 'string' || typeof body.t !== 'string') {
-      throw invalid('is not one this API issued');
+    const body = decoded as { v?: unknown; f?: unknown; x?: unknown; t?: unknown } | null;
+    if (
+      !body ||
+      body.v !== 2 ||
+      typeof body.f !== 'string' ||
+      typeof body.x !== 'number' ||
+      typeof body.t !== 'string'
+    ) {
+      throw notIssued();
     }
     if (body.f !== fingerprint(binding)) {
       throw invalid('belongs to a different query; send the same route, ids and filters it came with');
     }
+    if (this.now() > body.x) throw invalid('has expired; start again from the first page');
     return body.t;
   }
+}
 
-  private sign(payload: string): string {
-    return createHmac('sha256', this.key).update(payload).digest('base64url');
+function sign(key: Buffer, payload: string): string {
+  return createHmac('sha256', key).update(payload).digest('base64url');
+}
+
+function signedByAny(keys: SigningKeys, payload: string, signature: string): boolean {
+  const presented = Buffer.from(signature);
+  // Every accepted key is tried, so how long this takes does not say which one matched.
+  let valid = false;
+  for (const key of keys.accepted) {
+    const expected = Buffer.from(sign(key, payload));
+    if (expected.length === presented.length && timingSafeEqual(expected, presented)) valid = true;
   }
+  return valid;
 }

@@ -3,8 +3,8 @@ import type { CustomerRecordBody, ResourceRecordBody, SubscriptionResourcesBody 
 
 /**
  * CSV for spreadsheets: one header row, CRLF line ends (RFC 4180), the same column names and
- * exact decimal strings as the JSON. Free-text columns that a spreadsheet would run as a formula
- * (=, +, -, @ first) get a leading apostrophe; amounts are never touched, so "-12.50" stays as is.
+ * exact decimal strings as the JSON. Cells are written by `csvCell` (OWASP CSV-injection rules);
+ * see docs/security.md.
  */
 
 export const CUSTOMER_COLUMNS = [
@@ -34,20 +34,48 @@ export const RESOURCE_COLUMNS = [
   'currencyLocale',
 ] as const;
 
-const TEXT_COLUMNS = new Set(['name', 'category', 'subcategory', 'unit', 'resourceId']);
+/**
+ * Columns whose values are exact decimal numbers. Every other column is text, including ids,
+ * currency codes and dates: Partner Center sends them as free strings, and a string that
+ * `Date.parse` accepts can still start with `=`.
+ */
+export const NUMERIC_COLUMNS: ReadonlySet<string> = new Set([
+  'budget',
+  'customerSpendingBudget',
+  'percentUsed',
+  'totalCost',
+  'usdTotalCost',
+  'quantityUsed',
+]);
 
-function defuse(column: string, value: unknown): unknown {
-  if (typeof value !== 'string' || !TEXT_COLUMNS.has(column)) return value;
-  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+/** A plain decimal number, as the store keeps amounts: data, never a formula, even when negative. */
+const DECIMAL = /^-?\d+(\.\d+)?$/;
+/** What a spreadsheet runs as a formula (or a DDE call) when a cell starts with it (OWASP). */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * One CSV cell as served, before quoting: text that a spreadsheet would run as a formula gets a
+ * leading `'` (OWASP's advice), so it shows as text. A numeric column's value is left as is when
+ * it is a plain decimal (so `-12.50` stays a number); anything else found there is treated as text.
+ * Quoting (fields holding a comma, quote, CR or LF) is the writer's part, `toCsv`.
+ */
+export function csvCell(column: string, value: unknown): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  const text = String(value);
+  if (NUMERIC_COLUMNS.has(column) && DECIMAL.test(text)) return text;
+  return FORMULA_START.test(text) ? `'${text}` : text;
 }
 
 function toCsv(columns: readonly string[], rows: readonly Record<string, unknown>[]): string {
-  const records = rows.map((row) => columns.map((column) => defuse(column, row[column])));
+  const records = rows.map((row) => columns.map((column) => csvCell(column, row[column])));
   return stringify(records, {
     header: true,
     columns: [...columns],
     record_delimiter: '\r\n',
-    cast: { boolean: (value) => (value ? 'true' : 'false') },
+    // csv-stringify quotes a field holding the whole record delimiter, not a bare CR or LF; a
+    // spreadsheet ends the row at either, so quote both.
+    quoted_match: /[\r\n]/,
   });
 }
 

@@ -2,7 +2,8 @@ import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import type { Settings } from '../config/settings';
 import type { SnapshotInfo, UsageReader } from '../domain/usageReader';
 import { usageCacheControl } from './cacheControl';
-import { ContinuationTokens, continuationTokenKey } from './continuationToken';
+import { processSigningKeys, type SigningKeySource } from '../secrets/signingKeys';
+import { ContinuationTokens } from './continuationToken';
 import { ifNoneMatchHits, strongETag } from './etag';
 import type { Format } from './negotiation';
 import { snapshotMeta, type SnapshotMeta, type UsageEnvelope } from './representation';
@@ -11,6 +12,8 @@ import { snapshotMeta, type SnapshotMeta, type UsageEnvelope } from './represent
 export interface UsageApiDependencies {
   reader: UsageReader;
   settings: Pick<Settings, 'api' | 'snapshot' | 'storage'>;
+  /** Continuation-token signing keys (the secret store's); a key of this process alone when absent. */
+  tokenKeys?: SigningKeySource;
   /** Defaults to the system clock; tests pin it. */
   clock?: () => Date;
 }
@@ -35,7 +38,7 @@ export interface Representation {
 
 export function usageApi(deps: UsageApiDependencies): UsageApi {
   const clock = deps.clock ?? (() => new Date());
-  const tokens = new ContinuationTokens(continuationTokenKey(deps.settings));
+  const tokens = new ContinuationTokens(deps.tokenKeys ?? processSigningKeys());
   return {
     reader: deps.reader,
     tokens,
@@ -45,6 +48,9 @@ export function usageApi(deps: UsageApiDependencies): UsageApi {
       respond(request, representation, usageCacheControl(deps.settings.snapshot.schedule, clock())),
   };
 }
+
+const RUN_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
 
 /**
  * 200 with a strong ETag over the exact bytes, or 304 when If-None-Match already has them.
@@ -67,8 +73,9 @@ function respond(
   };
   const snapshot = envelope.snapshot;
   if (snapshot) {
-    headers['X-Snapshot-Run-Id'] = snapshot.runId;
-    headers['X-Snapshot-Taken-At'] = snapshot.takenAt;
+    // Stored text, never a caller's, but checked anyway: a header carries only what it promises.
+    if (RUN_ID.test(snapshot.runId)) headers['X-Snapshot-Run-Id'] = snapshot.runId;
+    if (ISO_INSTANT.test(snapshot.takenAt)) headers['X-Snapshot-Taken-At'] = snapshot.takenAt;
     headers['X-Snapshot-Stale'] = String(snapshot.stale);
     if (snapshot.billingPeriod?.start) headers['X-Billing-Period-Start'] = snapshot.billingPeriod.start;
     if (snapshot.billingPeriod?.end) headers['X-Billing-Period-End'] = snapshot.billingPeriod.end;

@@ -10,6 +10,7 @@ import { createHttp } from '../partnerCenter/transport';
 import { KeyVaultSecretStore } from '../secrets/keyVaultSecretStore';
 import { LocalSecretStore } from '../secrets/localSecretStore';
 import type { SecretStore } from '../secrets/secretStore';
+import { signingKeySource, type SigningKeySource } from '../secrets/signingKeys';
 import { createTableClients, type TableClients } from '../storage/tableClients';
 import { createUsageStore, type UsageStore } from '../storage/tableUsageStore';
 
@@ -27,6 +28,8 @@ export interface Dependencies {
   partnerCenterTokens: RefreshTokenProvider;
   /** The Table Storage adapter: the API's UsageReader/RunRequester and the snapshot's writer. */
   usageStore: UsageStore;
+  /** The continuation-token signing keys, from the secret store. */
+  continuationTokenKeys: SigningKeySource;
 }
 
 let instance: Dependencies | undefined;
@@ -58,6 +61,9 @@ export function dependencies(): Dependencies {
     tables,
     usageStore: createUsageStore(tables),
     secretStore,
+    continuationTokenKeys: signingKeySource(secretStore, settings.secrets.continuationTokenKeyName, {
+      cacheMs: settings.secrets.cacheMs,
+    }),
     ...createPartnerCenter(settings, secretStore),
   };
   return instance;
@@ -90,6 +96,7 @@ function createSecretStore(settings: Settings): SecretStore {
               settingFor: {
                 [settings.secrets.clientSecretName]: 'PARTNER_CENTER_CLIENT_SECRET',
                 [settings.secrets.refreshTokenName]: 'PARTNER_CENTER_REFRESH_TOKEN',
+                [settings.secrets.continuationTokenKeyName]: 'CONTINUATION_TOKEN_KEY',
               },
             },
     },

@@ -191,6 +191,15 @@ export const SETTINGS: readonly SettingSpec[] = [
     validate: secretName,
   },
   {
+    name: 'CONTINUATION_TOKEN_KEY_NAME',
+    description:
+      'Name of the secret holding the continuation-token signing keys (created on first use when missing).',
+    default: 'continuation-token-key',
+    example: 'continuation-token-key',
+    expects: 'a Key Vault secret name',
+    validate: secretName,
+  },
+  {
     name: 'PARTNER_CENTER_CLIENT_SECRET',
     description: 'Local development only, when KEY_VAULT_URI is unset: the client secret.',
     optional: true,
@@ -335,6 +344,7 @@ export interface Settings {
     keyVaultUri?: string;
     clientSecretName: string;
     refreshTokenName: string;
+    continuationTokenKeyName: string;
     /** Local values, used only when keyVaultUri is unset. */
     localClientSecret?: string;
     localRefreshToken?: string;
@@ -463,6 +473,7 @@ export function loadSettings(env: Env = process.env): Settings {
       keyVaultUri: get('KEY_VAULT_URI'),
       clientSecretName: str('PARTNER_CENTER_CLIENT_SECRET_NAME'),
       refreshTokenName: str('PARTNER_CENTER_REFRESH_TOKEN_NAME'),
+      continuationTokenKeyName: str('CONTINUATION_TOKEN_KEY_NAME'),
       localClientSecret: get('PARTNER_CENTER_CLIENT_SECRET'),
       localRefreshToken: get('PARTNER_CENTER_REFRESH_TOKEN'),
       cacheMs: int('SECRET_CACHE_SECONDS') * 1000,

@@ -7,8 +7,8 @@ let handler: ApiHandler | undefined;
 
 export function customerHistoryHandler(): ApiHandler {
   if (handler) return handler;
-  const { usageStore, settings } = dependencies();
-  handler = createCustomerHistoryHandler({ reader: usageStore, settings });
+  const { usageStore, settings, continuationTokenKeys } = dependencies();
+  handler = createCustomerHistoryHandler({ reader: usageStore, settings, tokenKeys: continuationTokenKeys });
   return handler;
 }
 

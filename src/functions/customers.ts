@@ -7,8 +7,8 @@ let handler: ApiHandler | undefined;
 
 export function customersHandler(): ApiHandler {
   if (handler) return handler;
-  const { usageStore, settings } = dependencies();
-  handler = createCustomersHandler({ reader: usageStore, settings });
+  const { usageStore, settings, continuationTokenKeys } = dependencies();
+  handler = createCustomersHandler({ reader: usageStore, settings, tokenKeys: continuationTokenKeys });
   return handler;
 }
 

@@ -7,8 +7,12 @@ let handler: ApiHandler | undefined;
 
 export function subscriptionHistoryHandler(): ApiHandler {
   if (handler) return handler;
-  const { usageStore, settings } = dependencies();
-  handler = createSubscriptionHistoryHandler({ reader: usageStore, settings });
+  const { usageStore, settings, continuationTokenKeys } = dependencies();
+  handler = createSubscriptionHistoryHandler({
+    reader: usageStore,
+    settings,
+    tokenKeys: continuationTokenKeys,
+  });
   return handler;
 }
 

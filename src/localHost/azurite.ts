@@ -25,6 +25,19 @@ export function azuriteConnectionString(port: number): string {
 }
 
 /**
+ * Runs Azurite (argv[1] onwards, as if started as `node main.js …`) and exits when stdin closes.
+ * The parent holds stdin's only write end, so when the parent dies, however it dies (even
+ * SIGKILL, which leaves it no chance to stop its children), the kernel closes the pipe and
+ * Azurite exits instead of holding its port for ever.
+ */
+const EXIT_WITH_PARENT = [
+  "process.stdin.on('end', () => process.exit(0));",
+  "process.stdin.on('error', () => process.exit(0));",
+  'process.stdin.resume();',
+  'require(process.argv[1]);',
+].join('\n');
+
+/**
  * Starts Azurite's Table service in memory on a free loopback port. Azurite accepts port 0 but
  * then reports 0, so the port is chosen here; a lost race for it is retried.
  */
@@ -50,6 +63,8 @@ async function launch(port: number): Promise<AzuriteTables> {
   const child = spawn(
     process.execPath,
     [
+      '-e',
+      EXIT_WITH_PARENT,
       main,
       '--inMemoryPersistence',
       '--disableTelemetry',
@@ -59,7 +74,8 @@ async function launch(port: number): Promise<AzuriteTables> {
       '--tablePort',
       String(port),
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    // stdin is the lifeline: this process holds its only write end and never writes to it.
+    { stdio: ['pipe', 'pipe', 'pipe'] },
   );
   await waitForStart(child, port);
   return {

@@ -23,7 +23,10 @@ export interface LocalHostOptions {
   /** Turn timers off (tests that drive HTTP only). */
   timers?: boolean;
   log?: (line: string) => void;
-  /** Request bodies over this are refused with 413, as the host's 100 MB limit would. */
+  /**
+   * Most body bytes a keyed (function or admin) route accepts; anonymous routes accept none.
+   * Larger bodies get 413 before they are buffered. Default `DEFAULT_MAX_BODY_BYTES`.
+   */
   maxBodyBytes?: number;
 }
 
@@ -130,15 +133,21 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       return;
     }
     if (!authorised(match.route.authLevel, req, url)) {
-      res.writeHead(401).end();
+      refuseUnread(req, res, 401);
       return;
     }
-    const body = await readBody(req, options.maxBodyBytes ?? 100 * 1024 * 1024);
+    const limit =
+      match.route.authLevel === 'anonymous' ? 0 : (options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
+    const body = await readBody(req, limit);
     if (body === 'tooLarge') {
-      const error = { code: 'PayloadTooLarge', message: 'The request body is larger than the host accepts' };
-      res
-        .writeHead(413, { 'Content-Type': 'application/json; charset=utf-8' })
-        .end(JSON.stringify({ error }));
+      const error = {
+        code: 'PayloadTooLarge',
+        message:
+          limit === 0
+            ? 'This route takes no request body'
+            : `The request body is larger than this route accepts (${limit} bytes)`,
+      };
+      refuseUnread(req, res, 413, JSON.stringify({ error }));
       return;
     }
     const headers: Record<string, string> = {};
@@ -297,17 +306,61 @@ function sameKey(presented: string, expected: string): boolean {
   return expected !== '' && a.length === b.length && timingSafeEqual(a, b);
 }
 
+/** Body bytes a keyed route accepts locally: the app's routes take none, so this is headroom. */
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+
+/**
+ * The body, or 'tooLarge' as soon as it is known to exceed `limit`: at once from Content-Length,
+ * else when the streamed bytes pass it. Nothing past the limit is kept.
+ */
 function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer | 'tooLarge'> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > limit) return Promise.resolve('tooLarge');
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    let tooLarge = false;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limit) tooLarge = true;
-      else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(tooLarge ? 'tooLarge' : Buffer.concat(chunks)));
+      if (size <= limit) {
+        chunks.push(chunk);
+        return;
+      }
+      req.off('data', onData);
+      req.pause();
+      resolve('tooLarge');
+    };
+    req.on('data', onData);
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
+  });
+}
+
+/** How long a refused caller may go on sending (read and dropped) before its connection is cut. */
+const LINGER_MS = 1_000;
+
+/**
+ * Answers without keeping (the rest of) the body: the connection closes once the answer is out.
+ * Until then, and for LINGER_MS, what the caller still sends is read and dropped: closing a socket
+ * with unread bytes sends a reset, which can destroy the answer before the caller reads it.
+ */
+function refuseUnread(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  status: number,
+  body?: string,
+): void {
+  const headers: Record<string, string> = { Connection: 'close' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json; charset=utf-8';
+  res.writeHead(status, headers);
+  if (req.complete) {
+    res.end(body);
+    return;
+  }
+  req.removeAllListeners('data');
+  req.resume();
+  res.end(body, () => {
+    const cut = setTimeout(() => req.socket.destroy(), LINGER_MS);
+    cut.unref();
+    req.socket.once('close', () => clearTimeout(cut));
   });
 }

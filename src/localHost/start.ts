@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { useLocalSettingsFile } from '../app/dependencies';
@@ -42,6 +43,13 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void shutdown(0));
   process.once('SIGTERM', () => void shutdown(0));
   process.once('SIGHUP', () => void shutdown(0));
+  // Killed outright (SIGKILL), whoever started this can no longer stop it: stop with them.
+  // Azurite watches this process the same way (see azurite.ts).
+  const parent = process.ppid;
+  const npm = process.env.npm_lifecycle_event ? parentOf(parent) : undefined;
+  setInterval(() => {
+    if (process.ppid !== parent || (npm !== undefined && !isAlive(npm))) void shutdown(0);
+  }, 500).unref();
 
   try {
     if (/^UseDevelopmentStorage=true/i.test(process.env.STORAGE_CONNECTION_STRING ?? '')) {
@@ -88,6 +96,30 @@ async function main(): Promise<void> {
       error instanceof ConfigurationError ? error.message : `Failed to start: ${(error as Error).message}`,
     );
     await shutdown(1);
+  }
+}
+
+/**
+ * Under `npm start` this process's parent is npm's shell, which outlives a killed npm; npm is
+ * the shell's parent. Read from /proc (Linux); elsewhere undefined, and only the parent is watched.
+ */
+function parentOf(pid: number): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // "pid (command) state ppid …": the command may hold spaces and parentheses.
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    return Number.isInteger(ppid) && ppid > 1 ? ppid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { writeLocalSettings } from '../config/localSettings';
 import type { SecretStore } from './secretStore';
 import { SecretNotFoundError, SecretStoreError } from './errors';
 
@@ -43,10 +44,7 @@ export class LocalSecretStore implements SecretStore {
     try {
       const json = readJson(file);
       json.Values = { ...(json.Values ?? {}), [setting]: value };
-      // Write then rename, so a reader never sees half a file.
-      const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-      fs.writeFileSync(temp, `${JSON.stringify(json, null, 2)}\n`);
-      fs.renameSync(temp, file);
+      writeLocalSettings(file, json);
     } catch (error) {
       throw new SecretStoreError(`Could not write secret "${name}" to ${path.basename(file)}`, undefined, {
         cause: (error as Error).name,

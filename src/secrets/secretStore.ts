@@ -1,7 +1,7 @@
 /**
- * Where the Partner Center client secret and the rotating refresh token live: Key Vault in
- * Azure, local settings on a developer machine. Names are settings
- * (PARTNER_CENTER_CLIENT_SECRET_NAME, PARTNER_CENTER_REFRESH_TOKEN_NAME).
+ * Where the Partner Center client secret, the rotating refresh token and the continuation-token
+ * signing keys live: Key Vault in Azure, local settings on a developer machine. Names are settings
+ * (PARTNER_CENTER_CLIENT_SECRET_NAME, PARTNER_CENTER_REFRESH_TOKEN_NAME, CONTINUATION_TOKEN_KEY_NAME).
  */
 export interface SecretStore {
   readonly kind: 'keyVault' | 'local';

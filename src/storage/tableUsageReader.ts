@@ -198,6 +198,8 @@ export class TableUsageReader implements UsageReader {
     prefix: string,
     query: { from?: Date; to?: Date; limit: number; continuationToken?: string },
   ): Promise<SubscriptionLookup<Page<HistoryPoint>>> {
+    if (query.continuationToken !== undefined && !isTableToken(query.continuationToken))
+      throw new InvalidContinuationTokenError('The continuation token is not one this service issued');
     const partitionKey = customerPartition(customerId);
     const range = historyRange(prefix, query.from, query.to);
     const limit = Math.min(Math.max(Math.floor(query.limit), 1), 1000);
@@ -331,10 +333,28 @@ function encodeToken(token: ListToken): string {
 function decodeToken(raw: string): ListToken | undefined {
   try {
     const token = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Partial<ListToken>;
-    if (typeof token.r === 'string' && typeof token.t === 'string' && typeof token.c === 'string')
+    if (
+      typeof token.r === 'string' &&
+      typeof token.t === 'string' &&
+      typeof token.c === 'string' &&
+      isTableToken(token.c)
+    )
       return token as ListToken;
   } catch {
     // fall through: a token this adapter did not issue
   }
   return undefined;
+}
+
+/** The SDK's own token (base64 JSON naming the next partition and row); it throws on anything else. */
+function isTableToken(raw: string): boolean {
+  try {
+    const token = JSON.parse(Buffer.from(raw, 'base64').toString('latin1')) as Record<string, unknown> | null;
+    return (
+      typeof token?.nextPartitionKey === 'string' &&
+      (token.nextRowKey === undefined || typeof token.nextRowKey === 'string')
+    );
+  } catch {
+    return false;
+  }
 }

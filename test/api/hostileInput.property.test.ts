@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { ContinuationTokens, continuationTokenKey } from '../../src/api/continuationToken';
+import { ContinuationTokens } from '../../src/api/continuationToken';
+import { processSigningKeys } from '../../src/secrets/signingKeys';
 import { ALL_METHODS } from '../../src/api/endpoint';
 import { API_ERROR_CODES } from '../../src/api/errors';
 import { createCustomerHistoryHandler } from '../../src/api/handlers/customerHistory';
@@ -62,7 +63,8 @@ function assertSafeArgument(value: unknown): void {
 }
 
 const reader = spyingReader();
-const deps = { reader, settings: apiSettings, clock };
+const tokenKeys = processSigningKeys();
+const deps = { reader, settings: apiSettings, clock, tokenKeys };
 const runs = new MemoryUsageStore(populatedState());
 const handlers: Array<{ name: string; handler: Handler; params: Array<'customerId' | 'subscriptionId'> }> = [
   { name: 'partner', handler: createPartnerUsageSummaryHandler(deps), params: [] },
@@ -137,21 +139,23 @@ const memoryStoreToken = (offset: number) => {
   issuedStoreTokens.add(token);
   return token;
 };
-const forgedToken = fc.oneof(
-  hostileText,
-  fc.tuple(fc.base64String(), fc.base64String()).map(([a, b]) => `${a}.${b}`.replace(/=/g, '')),
-  fc.constantFrom(
-    new ContinuationTokens(continuationTokenKey(apiSettings)).wrap(memoryStoreToken(2), {
+// Filled before the properties run (signing is asynchronous); picked at generation time.
+const signedElsewhere: string[] = [];
+beforeAll(async () => {
+  const tokens = new ContinuationTokens(tokenKeys);
+  signedElsewhere.push(
+    (await tokens.wrap(memoryStoreToken(2), {
       route: 'customerHistory',
       ids: [customerId(3)],
       query: {},
-    }) as string,
-    new ContinuationTokens(continuationTokenKey(apiSettings)).wrap(memoryStoreToken(1), {
-      route: 'customers',
-      ids: [],
-      query: {},
-    }) as string,
-  ),
+    })) as string,
+    (await tokens.wrap(memoryStoreToken(1), { route: 'customers', ids: [], query: {} })) as string,
+  );
+});
+const forgedToken = fc.oneof(
+  hostileText,
+  fc.tuple(fc.base64String(), fc.base64String()).map(([a, b]) => `${a}.${b}`.replace(/=/g, '')),
+  fc.nat().map((i) => signedElsewhere[i % signedElsewhere.length]),
 );
 const queryEntry = fc.oneof(
   fc.tuple(fc.constant('limit'), limit),

@@ -1,9 +1,7 @@
 import fc from 'fast-check';
-import { loadSettings, type Settings } from '../../src/config/settings';
 import { startLocalHost, type LocalHost } from '../../src/localHost/host';
-import { createTableClients, type TableClients } from '../../src/storage/tableClients';
 import type { UsageStore } from '../../src/storage/tableUsageStore';
-import { azuriteConnectionString } from '../support/tables';
+import { testRoot, type TestRoot } from './support/appRoot';
 import { azuriteBackend } from './support/backends';
 import { customerId, subscriptionId } from './support/fixtures';
 
@@ -13,8 +11,7 @@ import { customerId, subscriptionId } from './support/fixtures';
  * one over the seeded Azurite store, so this runs without the snapshot or the sandbox; the
  * end-to-end test (e2e.test.ts) uses the real root after a real snapshot.
  */
-let mockRoot:
-  { settings: Settings; tables: TableClients; secretStore: unknown; usageStore: UsageStore } | undefined;
+let mockRoot: TestRoot | undefined;
 jest.mock('../../src/app/dependencies', () => ({
   dependencies: () => {
     if (!mockRoot) throw new Error('test root not ready');
@@ -30,24 +27,7 @@ let store: UsageStore;
 beforeAll(async () => {
   const backend = await azuriteBackend();
   store = backend.usage;
-  const env = {
-    STORAGE_CONNECTION_STRING: azuriteConnectionString(),
-    PARTNER_CENTER_TENANT_ID: '11111111-2222-4333-8444-555555555555',
-    PARTNER_CENTER_CLIENT_ID: '66666666-7777-4888-9999-aaaaaaaaaaaa',
-    PARTNER_CENTER_CLIENT_SECRET: 'unused-in-this-test',
-    PARTNER_CENTER_REFRESH_TOKEN: 'unused-in-this-test',
-  };
-  // The app validates its settings as it loads (and answers 503 while they are invalid).
-  Object.assign(process.env, env);
-  const settings = loadSettings(env);
-  mockRoot = {
-    settings,
-    tables: createTableClients(settings.storage, () => {
-      throw new Error('no credential');
-    }),
-    secretStore: { ping: async () => undefined },
-    usageStore: store,
-  };
+  mockRoot = testRoot(store);
   await import('../../src/index');
   host = await startLocalHost({
     port: 0,

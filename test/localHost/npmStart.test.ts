@@ -9,7 +9,7 @@ import { uniqueTablePrefix } from '../support/tables';
 
 // `npm start`'s own server (dist/localHost/start.js, built by `npm test` before jest), driven over
 // HTTP: it starts Azurite and the sandbox itself, serves the app's registrations, runs a snapshot
-// asked for over the API, and leaves nothing listening after Ctrl-C. Under this runner's Node and,
+// asked for over the API, and leaves nothing listening after Ctrl-C or a SIGKILL. Under this runner's Node and,
 // as Azure runs it, under Node 22.
 jest.setTimeout(90_000);
 
@@ -26,7 +26,16 @@ function npmStartSuite(node: string): void {
   let sandboxUrl = '';
   let azuriteUrl = '';
 
-  beforeAll(async () => {
+  interface Started {
+    child: ChildProcess;
+    output: () => string;
+    url: string;
+    sandboxUrl: string;
+    azuriteUrl: string;
+  }
+
+  /** `npm start` on free ports with its own settings file, once it has listed every function. */
+  async function launch(node: string, options: { viaNpm?: boolean } = {}): Promise<Started> {
     const sandboxPort = await freePort();
     // Its own settings file: the run rotates the refresh token and writes it back there, which must
     // never touch a developer's local.settings.json.
@@ -35,45 +44,57 @@ function npmStartSuite(node: string): void {
       'local.settings.json',
     );
     fs.copyFileSync(path.join(root, 'local.settings.sample.json'), settings);
-    child = spawn(
-      node,
-      [
-        path.join(root, 'dist/localHost/start.js'),
-        '--port',
-        '0',
-        '--customers',
-        '12',
-        '--settings',
-        settings,
-      ],
-      {
-        cwd: root,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: {
-          ...process.env,
-          PARTNER_CENTER_BASE_URL: `http://127.0.0.1:${sandboxPort}`,
-          PARTNER_CENTER_AUTHORITY_HOST: `http://127.0.0.1:${sandboxPort}`,
-          STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true',
-          TABLE_NAME_PREFIX: uniqueTablePrefix('e2e'),
-          // Every second, so a requested run is picked up at once rather than within five minutes.
-          SNAPSHOT_RESUME_SCHEDULE: '*/1 * * * * *',
-          LOCAL_HOST_FUNCTION_KEY: 'e2e-function-key',
-          LOCAL_HOST_MASTER_KEY: 'e2e-master-key',
-        },
+    fs.chmodSync(settings, 0o600);
+    const args = ['--port', '0', '--customers', '12', '--settings', settings];
+    // Through npm itself (npm, its shell, then node) where the test is about npm's process tree;
+    // --ignore-scripts skips prestart's build, done before jest.
+    const npmCli = process.env.npm_execpath;
+    const [command, argv] = !options.viaNpm
+      ? [node, [path.join(root, 'dist/localHost/start.js'), ...args]]
+      : npmCli && npmCli.endsWith('.js')
+        ? [node, [npmCli, 'start', '--ignore-scripts', '--', ...args]]
+        : ['npm', ['start', '--ignore-scripts', '--', ...args]];
+    const started = spawn(command, argv, {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        PARTNER_CENTER_BASE_URL: `http://127.0.0.1:${sandboxPort}`,
+        PARTNER_CENTER_AUTHORITY_HOST: `http://127.0.0.1:${sandboxPort}`,
+        STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true',
+        TABLE_NAME_PREFIX: uniqueTablePrefix('e2e'),
+        // Every second, so a requested run is picked up at once rather than within five minutes.
+        SNAPSHOT_RESUME_SCHEDULE: '*/1 * * * * *',
+        LOCAL_HOST_FUNCTION_KEY: 'e2e-function-key',
+        LOCAL_HOST_MASTER_KEY: 'e2e-master-key',
       },
-    );
-    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    });
+    let text = '';
+    started.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    started.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString()));
     const deadline = Date.now() + 60_000;
     // The launcher's last line: by then every function has been listed.
-    while (!output.includes('Ctrl-C stops')) {
-      if (Date.now() > deadline || child.exitCode !== null)
-        throw new Error(`npm start did not come up:\n${output}`);
+    while (!text.includes('Ctrl-C stops')) {
+      if (Date.now() > deadline || started.exitCode !== null)
+        throw new Error(`npm start did not come up:\n${text}`);
       await new Promise((r) => setTimeout(r, 100));
     }
-    url = (/Functions \((http:\/\/[^)]+)\)/.exec(output) as RegExpExecArray)[1];
-    sandboxUrl = (/Partner Center sandbox: (\S+)/.exec(output) as RegExpExecArray)[1];
-    azuriteUrl = (/Azurite \(in memory\): (\S+)/.exec(output) as RegExpExecArray)[1];
+    settingsFile = settings;
+    return {
+      child: started,
+      output: () => text,
+      url: (/Functions \((http:\/\/[^)]+)\)/.exec(text) as RegExpExecArray)[1],
+      sandboxUrl: (/Partner Center sandbox: (\S+)/.exec(text) as RegExpExecArray)[1],
+      azuriteUrl: (/Azurite \(in memory\): (\S+)/.exec(text) as RegExpExecArray)[1],
+    };
+  }
+
+  let settingsFile = '';
+  beforeAll(async () => {
+    const started = await launch(node);
+    child = started.child;
+    output = started.output();
+    ({ url, sandboxUrl, azuriteUrl } = started);
   });
 
   afterAll(() => {
@@ -130,8 +151,12 @@ function npmStartSuite(node: string): void {
     });
     expect(summary.status).toBe(200);
     expect((await fetch(`${url}/api/v1/customers`)).status).toBe(401);
-    // The rotated refresh token went to the --settings file, not the developer's own.
+    // The rotated refresh token went to the --settings file, not the developer's own, which kept
+    // its owner-only mode.
     expect(fs.existsSync(repoSettings) ? fs.readFileSync(repoSettings, 'utf8') : undefined).toBe(before);
+    const written = JSON.parse(fs.readFileSync(settingsFile, 'utf8')) as { Values: Record<string, string> };
+    expect(written.Values.PARTNER_CENTER_REFRESH_TOKEN).not.toBe('sandbox-refresh-token');
+    expect(fs.statSync(settingsFile).mode & 0o777).toBe(0o600);
   });
 
   test('when Ctrl-C reaches npm start, then it exits 0 and nothing it started is left listening', async () => {
@@ -143,6 +168,30 @@ function npmStartSuite(node: string): void {
       expect(await accepts(hostname, Number(port))).toBe(false);
     }
   });
+
+  test.each([
+    ['its node process', false],
+    ['npm itself', true],
+  ])(
+    'when npm start (%s) is killed with SIGKILL, then its server, Azurite and sandbox stop answering within 10 s',
+    async (_, viaNpm) => {
+      const started = await launch(node, { viaNpm });
+      const targets = [started.url, started.sandboxUrl, started.azuriteUrl].map((target) => new URL(target));
+      for (const { hostname, port } of targets) expect(await accepts(hostname, Number(port))).toBe(true);
+
+      started.child.kill('SIGKILL');
+      const deadline = Date.now() + 10_000;
+      let listening = targets;
+      while (listening.length > 0 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 200));
+        const still = await Promise.all(
+          listening.map(({ hostname, port }) => accepts(hostname, Number(port))),
+        );
+        listening = listening.filter((_, i) => still[i]);
+      }
+      expect(listening.map(String)).toEqual([]);
+    },
+  );
 }
 
 function accepts(host: string, port: number): Promise<boolean> {

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ensureLocalSettings } from '../../src/config/localSettings';
 import { LocalSecretStore } from '../../src/secrets/localSecretStore';
 
 const settingFor = {
@@ -54,4 +55,32 @@ test('when the settings file cannot be written, then setSecret fails with a type
   const error = await store.setSecret('pc-refresh', 'refresh-secret-value').catch((e: unknown) => e);
   expect(error).toMatchObject({ code: 'SecretStoreUnavailable' });
   expect(JSON.stringify(error) + String(error)).not.toContain('refresh-secret-value');
+});
+
+test.each([
+  ['600', 0o600],
+  ['640', 0o640],
+])(
+  'when the settings file has mode %s and a rotated token is written back, then the mode stays and no temp file is left',
+  async (_, mode) => {
+    const file = settingsFile();
+    fs.chmodSync(file, mode);
+    const store = new LocalSecretStore({}, { file: { path: file, settingFor } });
+
+    await store.setSecret('pc-refresh', 'refresh-1');
+
+    expect(fs.statSync(file).mode & 0o777).toBe(mode);
+    expect(JSON.parse(fs.readFileSync(file, 'utf8')).Values.PARTNER_CENTER_REFRESH_TOKEN).toBe('refresh-1');
+    expect(fs.readdirSync(path.dirname(file))).toEqual(['local.settings.json']);
+  },
+);
+
+test('when npm start creates local.settings.json from the sample, then only its owner can read it', () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'local-settings-new-'));
+  fs.writeFileSync(path.join(root, 'local.settings.sample.json'), '{"Values":{}}', { mode: 0o644 });
+
+  const file = ensureLocalSettings(root);
+
+  expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+  expect(fs.readFileSync(file, 'utf8')).toBe('{"Values":{}}');
 });

@@ -36,7 +36,7 @@ export function createCustomersHandler(deps: UsageApiDependencies): ApiHandler {
           currency: filter.currency?.toUpperCase(),
         },
       };
-      const storeToken = api.tokens.unwrap(query.get('continuationToken'), binding);
+      const storeToken = await api.tokens.unwrap(query.get('continuationToken'), binding);
       const result = await api.reader.listCustomers({ filter, limit, continuationToken: storeToken });
       if (!result) throw noSnapshotYet();
       const data = result.page.items.map(customerRecordBody);
@@ -44,7 +44,7 @@ export function createCustomersHandler(deps: UsageApiDependencies): ApiHandler {
         envelope: {
           snapshot: api.meta(result.snapshot),
           data,
-          continuationToken: api.tokens.wrap(result.page.continuationToken, binding) ?? null,
+          continuationToken: (await api.tokens.wrap(result.page.continuationToken, binding)) ?? null,
         },
         format,
         csv: () => customersCsv(data),

@@ -31,14 +31,14 @@ export async function historyResponse(
   const limit = parseLimit(query.get('limit'));
   chooseFormat(request.headers.get('accept'), undefined, ['json']);
   const binding = { route, ids, query: { from: from?.toISOString(), to: to?.toISOString() } };
-  const storeToken = api.tokens.unwrap(query.get('continuationToken'), binding);
+  const storeToken = await api.tokens.unwrap(query.get('continuationToken'), binding);
   const page = await read({ from, to, limit, continuationToken: storeToken });
   const newest = page.items[0];
   return api.respond(request, {
     envelope: {
       snapshot: newest ? api.meta(newest) : null,
       data: page.items.map(historyPointBody),
-      continuationToken: api.tokens.wrap(page.continuationToken, binding) ?? null,
+      continuationToken: (await api.tokens.wrap(page.continuationToken, binding)) ?? null,
     },
   });
 }

@@ -35,6 +35,9 @@ param partnerCenterClientId string
 param partnerCenterBaseUrl string = 'https://api.partnercenter.microsoft.com'
 
 @description('Entra authority host for the refresh-token grant (PARTNER_CENTER_AUTHORITY_HOST).')
+// The literal is the app's own default (settings.ts), which the suite holds this default to; Partner
+// Center's refresh-token grant runs against the public cloud only, so environment() would not help.
+#disable-next-line no-hardcoded-env-urls
 param partnerCenterAuthorityHost string = 'https://login.microsoftonline.com'
 
 @description('Key Vault secret name of the app registration client secret. Only the name: the value is set by the operator after deployment.')

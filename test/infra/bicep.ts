@@ -509,7 +509,8 @@ export function traceParam(infra: Infra, file: BicepFile, name: string): ParamOr
     .filter((c) => c.value !== undefined);
   if (passed.length === 0) return [here];
   return passed.flatMap(({ caller, value }) => {
-    const text = exprText(value);
+    // A parameter passed as is, or turned into an app setting's string with string().
+    const text = exprText(value)?.replace(/^string\(\s*([A-Za-z_]\w*)\s*\)$/, '$1');
     if (text && /^[A-Za-z_]\w*$/.test(text) && caller.params.has(text))
       return traceParam(infra, caller, text);
     return [{ file: caller.path, param: name, default: value }];

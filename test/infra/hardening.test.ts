@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Resource } from './bicep';
 import { REPO_ROOT, exprText, get, loadInfra } from './bicep';
+import { at, buildMain, snapshot, snapshotFailure } from './compiler';
 
 /** The security posture and the hosting shape the issue asks for, one property at a time. */
 
@@ -41,13 +42,33 @@ describe('storage account', () => {
     expect(exprText(container.body.name)).toBe('deploymentContainerName');
   });
 
-  test('no table is declared under a guessed name: the app creates its own (TABLE_NAME_PREFIX + suffix)', () => {
+  test('no table is deployed under a guessed name: the app creates its own (TABLE_NAME_PREFIX + suffix)', () => {
+    expect(snapshot().ofType('Microsoft.Storage/storageAccounts/tableServices/tables')).toEqual([]);
     expect(infra.resources('Microsoft.Storage/storageAccounts/tableServices/tables')).toEqual([]);
-    expect(infra.file(storage.file).source).toMatch(/app creates them at startup/);
   });
 
   test('there is no queue (the app uses none)', () => {
     expect(infra.resources('Microsoft.Storage/storageAccounts/queueServices/queues')).toEqual([]);
+  });
+
+  test('holds the history zone-redundant by default; geo-redundant SKUs are allowed, LRS only when chosen', () => {
+    expect(snapshot().only('Microsoft.Storage/storageAccounts').sku).toEqual({ name: 'Standard_ZRS' });
+    expect(snapshot({ storageSku: 'Standard_GZRS' }).only('Microsoft.Storage/storageAccounts').sku).toEqual({
+      name: 'Standard_GZRS',
+    });
+    const allowed = buildMain().template.parameters.storageSku.allowedValues as string[];
+    expect(allowed).toEqual(expect.arrayContaining(['Standard_ZRS', 'Standard_GZRS', 'Standard_RAGZRS']));
+    // Premium and other kinds Flex Consumption host storage does not take are not offered.
+    expect(allowed.filter((sku) => !/^Standard_(LRS|ZRS|GRS|RAGRS|GZRS|RAGZRS)$/.test(sku))).toEqual([]);
+  });
+
+  test('can be locked against deletion (CanNotDelete on the account); off unless asked for', () => {
+    expect(snapshot().ofType('Microsoft.Authorization/locks')).toEqual([]);
+    const deployed = snapshot({ enableDeleteLock: true });
+    const lock = deployed.only('Microsoft.Authorization/locks');
+    const account = deployed.only('Microsoft.Storage/storageAccounts');
+    expect(at(lock, 'properties.level')).toBe('CanNotDelete');
+    expect(lock.id.startsWith(`${account.id}/providers/Microsoft.Authorization/locks/`)).toBe(true);
   });
 });
 
@@ -65,6 +86,26 @@ describe('Key Vault', () => {
 
   test('has no access policies (RBAC only)', () => {
     expect(get(vault.body, 'properties.accessPolicies')).toBeUndefined();
+  });
+
+  test('sends its audit log (every secret read and write) to the Log Analytics workspace', () => {
+    const deployed = snapshot();
+    const vaultId = deployed.only('Microsoft.KeyVault/vaults').id;
+    const settings = deployed
+      .ofType('Microsoft.Insights/diagnosticSettings')
+      .filter((d) => d.id.startsWith(`${vaultId}/providers/`));
+    expect(settings).toHaveLength(1);
+    expect(at(settings[0], 'properties.workspaceId')).toBe(
+      deployed.only('Microsoft.OperationalInsights/workspaces').id,
+    );
+    const logs = at(settings[0], 'properties.logs') as {
+      category?: string;
+      categoryGroup?: string;
+      enabled: boolean;
+    }[];
+    expect(logs.filter((l) => l.enabled).map((l) => l.category ?? l.categoryGroup)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^(AuditEvent|audit|allLogs)$/)]),
+    );
   });
 
   test('soft-delete retention is 7-90 days, 90 unless changed', () => {
@@ -91,45 +132,6 @@ describe('monitoring', () => {
   test('Log Analytics has local auth off', () => {
     const workspace = only('Microsoft.OperationalInsights/workspaces');
     expect(get(workspace.body, 'properties.features.disableLocalAuth')).toBe(true);
-  });
-
-  describe('the alert on failed snapshot runs and rejected refresh tokens', () => {
-    const rule = only('Microsoft.Insights/scheduledQueryRules');
-    const file = infra.file(rule.file);
-    const criteria = get(rule.body, 'properties.criteria.allOf.0');
-    const queryRef = exprText(get(criteria, 'query'));
-    const query = String(queryRef ? file.variables.get(queryRef)?.value : get(criteria, 'query'));
-
-    test.each(['SnapshotRunFailed', 'RefreshTokenRejected'])('the query looks for the event %s', (event) => {
-      // The app logs these exact names; the regex extract and the list must both carry them.
-      expect(query.match(new RegExp(`\\b${event}\\b`, 'g'))?.length).toBeGreaterThanOrEqual(2);
-    });
-
-    test('the query reads traces and custom events of Application Insights, which is the rule scope', () => {
-      expect(query).toMatch(/^\s*traces\b|\(traces\b/m);
-      expect(query).toMatch(/\bcustomEvents\b/);
-      expect(get(rule.body, 'properties.scopes')).toEqual([
-        expect.objectContaining({ text: 'applicationInsights.id' }),
-      ]);
-      const scoped = file.resources.find((r) => r.symbol === 'applicationInsights');
-      expect(scoped?.type).toBe('Microsoft.Insights/components');
-    });
-
-    test('it fires on the first occurrence, separately per event name, and is enabled', () => {
-      expect(get(rule.body, 'properties.enabled')).toBe(true);
-      expect(get(criteria, 'timeAggregation')).toBe('Count');
-      expect(get(criteria, 'operator')).toBe('GreaterThan');
-      expect(get(criteria, 'threshold')).toBe(0);
-      expect(get(criteria, 'dimensions.0.name')).toBe('EventName');
-      expect(query).toMatch(/\bEventName\b/);
-    });
-
-    test('every event is evaluated at least once (the window covers the evaluation interval)', () => {
-      const minutes = (iso: unknown) => Number(/^PT(\d+)M$/.exec(String(iso))?.[1]);
-      expect(minutes(get(rule.body, 'properties.windowSize'))).toBeGreaterThanOrEqual(
-        minutes(get(rule.body, 'properties.evaluationFrequency')),
-      );
-    });
   });
 });
 
@@ -190,15 +192,18 @@ describe('function app', () => {
     ]);
   });
 
-  test('scales within bounds Flex Consumption accepts', () => {
-    const scale = get(site.body, 'properties.functionAppConfig.scaleAndConcurrency');
-    expect([2048, 4096]).toContain(
-      effective(site, 'properties.functionAppConfig.scaleAndConcurrency.instanceMemoryMB'),
-    );
-    const max = effective(site, 'properties.functionAppConfig.scaleAndConcurrency.maximumInstanceCount');
-    expect(scale).toBeDefined();
-    expect(max).toBeGreaterThanOrEqual(40);
-    expect(max).toBeLessThanOrEqual(1000);
+  test('scales within bounds Flex Consumption accepts: 1 to 1000 instances of 512, 2048 or 4096 MB', () => {
+    const { parameters } = buildMain().template;
+    expect(parameters.maximumInstanceCount).toMatchObject({ minValue: 1, maxValue: 1000 });
+    expect(parameters.instanceMemoryMB.allowedValues).toEqual([512, 2048, 4096]);
+    const scale = (params: Record<string, number>) =>
+      at(snapshot(params).only('Microsoft.Web/sites'), 'properties.functionAppConfig.scaleAndConcurrency');
+    // A modest default: enough for the read routes, a bound on cost and Partner Center fan-out.
+    expect(scale({})).toEqual({ maximumInstanceCount: 10, instanceMemoryMB: 2048 });
+    expect(scale({ maximumInstanceCount: 1, instanceMemoryMB: 512 })).toEqual({
+      maximumInstanceCount: 1,
+      instanceMemoryMB: 512,
+    });
   });
 
   test('is created after its role assignments, so the host never starts without storage access', () => {
@@ -221,9 +226,7 @@ describe('optional Entra ID authentication in front of the API', () => {
   test('is one parameter away and off by default', () => {
     expect(auth?.condition).toBe('enableEntraAuth');
     expect(infra.file('infra/main.bicep').params.get('enableEntraAuth')?.default).toBe(false);
-    const apiModule = infra.file('infra/main.bicep').modules.find((m) => m.symbol === 'api');
-    expect(exprText(get(apiModule?.body, 'params.enableEntraAuth'))).toBe('enableEntraAuth');
-    expect(exprText(get(apiModule?.body, 'params.entraAuthClientId'))).toBe('entraAuthClientId');
+    // That the parameters reach the deployed config: 'Entra ID authentication as deployed' below.
   });
 
   test('requires a token on every path except /api/health, answering 401 otherwise', () => {
@@ -241,5 +244,49 @@ describe('optional Entra ID authentication in front of the API', () => {
       expect.objectContaining({ text: "'api://${entraAuthClientId}'" }),
       expect.objectContaining({ text: 'entraAuthClientId' }),
     ]);
+  });
+});
+
+describe('Entra ID authentication as deployed', () => {
+  const CLIENT_ID = '55555555-5555-5555-5555-555555555555';
+  const PORTAL_A = '66666666-6666-6666-6666-666666666666';
+  const PORTAL_B = '77777777-7777-7777-7777-777777777777';
+
+  test('is not deployed unless enabled', () => {
+    expect(snapshot().ofType('Microsoft.Web/sites/config')).toEqual([]);
+  });
+
+  test('lets in only the named calling applications (allowedApplications), for the API audience', () => {
+    const auth = snapshot({
+      enableEntraAuth: true,
+      entraAuthClientId: CLIENT_ID,
+      entraAuthAllowedClientIds: ` ${PORTAL_A}, ${PORTAL_B} ,`,
+    }).only('Microsoft.Web/sites/config');
+    const aad = at(auth, 'properties.identityProviders.azureActiveDirectory');
+    expect(at(aad, 'registration.clientId')).toBe(CLIENT_ID);
+    expect(at(aad, 'validation.allowedAudiences')).toEqual([`api://${CLIENT_ID}`, CLIENT_ID]);
+    expect(at(aad, 'validation.defaultAuthorizationPolicy.allowedApplications')).toEqual([
+      PORTAL_A,
+      PORTAL_B,
+    ]);
+    expect(at(auth, 'properties.globalValidation.requireAuthentication')).toBe(true);
+  });
+
+  test('fails the deployment at validation when enabled without a client id', () => {
+    expect(snapshotFailure({ enableEntraAuth: true, entraAuthAllowedClientIds: PORTAL_A })).toMatch(
+      /enableEntraAuth is true but entraAuthClientId is empty: set ENTRA_AUTH_CLIENT_ID/,
+    );
+  });
+
+  test('fails the deployment at validation when enabled without any allowed calling application', () => {
+    expect(
+      snapshotFailure({
+        enableEntraAuth: true,
+        entraAuthClientId: CLIENT_ID,
+        entraAuthAllowedClientIds: ' , ',
+      }),
+    ).toMatch(
+      /enableEntraAuth is true but entraAuthAllowedClientIds is empty: set ENTRA_AUTH_ALLOWED_CLIENT_IDS/,
+    );
   });
 });

@@ -81,6 +81,9 @@ function registeredTimers(): string[] {
   return timers.sort();
 }
 
+// Each compiler run starts a .NET process (1-3 s alone, several times that on a loaded 2-core machine).
+jest.setTimeout(120_000);
+
 const EMAIL = 'operator@example.com';
 const deployed = snapshot({ alertEmailAddress: EMAIL, staleAfterMinutes: 90 });
 const rules = deployed.ofType('Microsoft.Insights/scheduledQueryRules');

@@ -24,6 +24,9 @@ import {
  * error or warning. There is no skip: without a compiler these tests fail and say how to get one.
  */
 
+// Each compiler run starts a .NET process (1-3 s alone, several times that on a loaded 2-core machine).
+jest.setTimeout(120_000);
+
 function bicepFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const full = path.join(dir, entry.name);

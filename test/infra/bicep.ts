@@ -3,10 +3,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 /**
- * A small reader for the Bicep under infra/, built on tree-sitter-bicep because no Bicep compiler runs
- * offline here. It turns each file into declarations whose bodies are plain JS values where the source
- * is a literal; anything else (a reference, a call, an interpolated string) is kept as an `Expr` holding
- * its source text, so tests can compare it exactly.
+ * A small reader for the Bicep source under infra/, built on tree-sitter-bicep, for checks about the
+ * source itself (how a value is written and where it comes from); what the templates mean is checked
+ * with the real compiler (compiler.ts). It turns each file into declarations whose bodies are plain JS
+ * values where the source is a literal; anything else (a reference, a call, an interpolated string) is
+ * kept as an `Expr` holding its source text, so tests can compare it exactly.
  */
 
 export const REPO_ROOT = path.resolve(__dirname, '../..');

@@ -35,6 +35,9 @@ param partnerCenterClientId string
 param partnerCenterBaseUrl string = 'https://api.partnercenter.microsoft.com'
 
 @description('Entra authority host for the refresh-token grant (PARTNER_CENTER_AUTHORITY_HOST).')
+// The literal is the app's own default (settings.ts), which the suite holds this default to; Partner
+// Center's refresh-token grant runs against the public cloud only, so environment() would not help.
+#disable-next-line no-hardcoded-env-urls
 param partnerCenterAuthorityHost string = 'https://login.microsoftonline.com'
 
 @description('Key Vault secret name of the app registration client secret. Only the name: the value is set by the operator after deployment.')
@@ -55,12 +58,15 @@ param retentionSchedule string = '0 30 2 * * *'
 @description('Prefix of the usage table names (TABLE_NAME_PREFIX). The app creates its tables at startup.')
 param tableNamePrefix string = 'usage'
 
-@minValue(40)
+// One instance is enough: timers take a blob lease, and the read routes are light. The cap bounds cost
+// and the fan-out of Partner Center calls; raise it for many portal users.
+@minValue(1)
 @maxValue(1000)
 @description('Most Flex Consumption instances the app scales out to.')
-param maximumInstanceCount int = 40
+param maximumInstanceCount int = 10
 
 @allowed([
+  512
   2048
   4096
 ])
@@ -78,7 +84,29 @@ param enableEntraAuth bool = false
 @description('Client id of the Entra app registration that protects the API. Required when enableEntraAuth is true.')
 param entraAuthClientId string = ''
 
-@description('Email address the snapshot-failure alert notifies. Empty: the alert fires in the portal only.')
+@description('Comma-separated client ids of the applications (partner portals) allowed to call the API when enableEntraAuth is true. Required then: a token the tenant issued to any other app is refused.')
+param entraAuthAllowedClientIds string = ''
+
+@allowed([
+  'Standard_ZRS'
+  'Standard_GZRS'
+  'Standard_RAGZRS'
+  'Standard_GRS'
+  'Standard_RAGRS'
+  'Standard_LRS'
+])
+@description('Redundancy of the storage account that holds the usage history, which Partner Center cannot give back. Zone-redundant unless changed; GZRS adds a copy in the paired region.')
+param storageSku string = 'Standard_ZRS'
+
+@description('Put a CanNotDelete lock on the storage account that holds the usage history. Off by default: writing a lock needs Owner or User Access Administrator, and a lock makes `azd down` fail until it is removed.')
+param enableDeleteLock bool = false
+
+@minValue(1)
+@maxValue(2880)
+@description('Minutes without a successful snapshot run after which data counts as stale (STALE_AFTER_MINUTES) and the stale-data alert fires. At most two days: the longest look-back of a log alert.')
+param staleAfterMinutes int = 720
+
+@description('Email address the alerts notify. Empty: the alerts fire in the portal only.')
 param alertEmailAddress string = ''
 
 @description('Object id of the deploying user (azd sets AZURE_PRINCIPAL_ID). Empty: no developer roles.')
@@ -99,6 +127,14 @@ var resourceToken = toLower(uniqueString(subscription().id, environmentName, loc
 var tags = {
   'azd-env-name': environmentName
 }
+// Checked here, in a variable, so that ARM fails the deployment at validation, before anything is created.
+var entraAuthClientIdChecked = enableEntraAuth && empty(entraAuthClientId)
+  ? fail('enableEntraAuth is true but entraAuthClientId is empty: set ENTRA_AUTH_CLIENT_ID to the client id of the app registration that protects the API')
+  : entraAuthClientId
+var entraAuthAllowedApplications = filter(map(split(entraAuthAllowedClientIds, ','), id => trim(id)), id => !empty(id))
+var entraAuthAllowedApplicationsChecked = enableEntraAuth && empty(entraAuthAllowedApplications)
+  ? fail('enableEntraAuth is true but entraAuthAllowedClientIds is empty: set ENTRA_AUTH_ALLOWED_CLIENT_IDS to the client ids of the applications allowed to call the API')
+  : entraAuthAllowedApplications
 var functionAppName = '${abbrs.webSitesFunctions}api-${resourceToken}'
 // Flex Consumption deploys from this blob container; the name is unique per app and at most 52 characters.
 var deploymentStorageContainerName = 'app-package-${take(functionAppName, 32)}-${take(toLower(uniqueString(functionAppName, resourceToken)), 7)}'
@@ -127,6 +163,8 @@ module storage './core/storage/storage-account.bicep' = {
     location: location
     tags: tags
     deploymentContainerName: deploymentStorageContainerName
+    sku: storageSku
+    enableDeleteLock: enableDeleteLock
   }
 }
 
@@ -138,6 +176,7 @@ module keyVault './core/security/key-vault.bicep' = {
     location: location
     tags: tags
     softDeleteRetentionInDays: keyVaultSoftDeleteRetentionInDays
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsId
   }
 }
 
@@ -182,8 +221,10 @@ module api './app/api.bicep' = {
     snapshotResumeSchedule: snapshotResumeSchedule
     retentionSchedule: retentionSchedule
     tableNamePrefix: tableNamePrefix
+    staleAfterMinutes: string(staleAfterMinutes)
     enableEntraAuth: enableEntraAuth
-    entraAuthClientId: entraAuthClientId
+    entraAuthClientId: entraAuthClientIdChecked
+    entraAuthAllowedApplications: entraAuthAllowedApplicationsChecked
   }
 }
 
@@ -204,12 +245,14 @@ module alerts './app/alerts.bicep' = {
   name: 'alerts'
   scope: rg
   params: {
-    name: '${abbrs.insightsScheduledQueryRules}snapshot-${resourceToken}'
+    namePrefix: abbrs.insightsScheduledQueryRules
+    nameSuffix: resourceToken
     actionGroupName: '${abbrs.insightsActionGroups}${resourceToken}'
     location: location
     tags: tags
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     alertEmailAddress: alertEmailAddress
+    staleAfterMinutes: staleAfterMinutes
   }
 }
 

@@ -15,11 +15,12 @@ param deploymentStorageContainerName string
 param applicationInsightsName string
 param keyVaultUri string
 
-@minValue(40)
+@minValue(1)
 @maxValue(1000)
-param maximumInstanceCount int = 40
+param maximumInstanceCount int = 10
 
 @allowed([
+  512
   2048
   4096
 ])
@@ -40,8 +41,13 @@ param snapshotResumeSchedule string
 param retentionSchedule string
 param tableNamePrefix string
 
+@description('STALE_AFTER_MINUTES, as the app setting string; main.bicep feeds the stale-data alert the same value.')
+param staleAfterMinutes string = '720'
+
 param enableEntraAuth bool = false
 param entraAuthClientId string = ''
+@description('Client ids of the applications allowed to call the API when enableEntraAuth is true.')
+param entraAuthAllowedApplications string[] = []
 @description('Tenant of the app registration that protects the API.')
 param entraAuthTenantId string = tenant().tenantId
 
@@ -166,6 +172,10 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
           name: 'RETENTION_SCHEDULE'
           value: retentionSchedule
         }
+        {
+          name: 'STALE_AFTER_MINUTES'
+          value: staleAfterMinutes
+        }
       ]
     }
     functionAppConfig: {
@@ -239,6 +249,10 @@ resource authSettings 'Microsoft.Web/sites/config@2024-04-01' = if (enableEntraA
             'api://${entraAuthClientId}'
             entraAuthClientId
           ]
+          // Any app in the tenant can get a token for this audience; only these callers are let in.
+          defaultAuthorizationPolicy: {
+            allowedApplications: entraAuthAllowedApplications
+          }
         }
       }
     }

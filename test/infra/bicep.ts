@@ -3,10 +3,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 /**
- * A small reader for the Bicep under infra/, built on tree-sitter-bicep because no Bicep compiler runs
- * offline here. It turns each file into declarations whose bodies are plain JS values where the source
- * is a literal; anything else (a reference, a call, an interpolated string) is kept as an `Expr` holding
- * its source text, so tests can compare it exactly.
+ * A small reader for the Bicep source under infra/, built on tree-sitter-bicep, for checks about the
+ * source itself (how a value is written and where it comes from); what the templates mean is checked
+ * with the real compiler (compiler.ts). It turns each file into declarations whose bodies are plain JS
+ * values where the source is a literal; anything else (a reference, a call, an interpolated string) is
+ * kept as an `Expr` holding its source text, so tests can compare it exactly.
  */
 
 export const REPO_ROOT = path.resolve(__dirname, '../..');
@@ -509,7 +510,8 @@ export function traceParam(infra: Infra, file: BicepFile, name: string): ParamOr
     .filter((c) => c.value !== undefined);
   if (passed.length === 0) return [here];
   return passed.flatMap(({ caller, value }) => {
-    const text = exprText(value);
+    // A parameter passed as is, or turned into an app setting's string with string().
+    const text = exprText(value)?.replace(/^string\(\s*([A-Za-z_]\w*)\s*\)$/, '$1');
     if (text && /^[A-Za-z_]\w*$/.test(text) && caller.params.has(text))
       return traceParam(infra, caller, text);
     return [{ file: caller.path, param: name, default: value }];

@@ -1,9 +1,12 @@
-import type { BicepFile, Resource, Value } from './bicep';
-import { exprText, get, loadInfra } from './bicep';
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import type { PredictedResource } from './compiler';
+import { REPO_ROOT, at, snapshot } from './compiler';
 
 /**
  * Least privilege: exactly these role assignments, each with the right built-in role id, scoped to the
- * one resource it is about, the id named in a comment where it is written down.
+ * one resource it is about, as ARM would deploy them (bicep snapshot); the id named in a comment
+ * wherever the source writes one down.
  */
 
 const ROLES = {
@@ -28,157 +31,194 @@ const FORBIDDEN: Record<string, string> = {
 interface Expected {
   role: RoleName;
   scopeType: string;
-  principal: 'managedIdentityPrincipalId' | 'userPrincipalId';
+  principal: 'app identity' | 'deploying user';
 }
 
 const EXPECTED: Expected[] = [
   {
     role: 'Storage Blob Data Owner',
     scopeType: 'Microsoft.Storage/storageAccounts',
-    principal: 'managedIdentityPrincipalId',
+    principal: 'app identity',
   },
   {
     role: 'Storage Table Data Contributor',
     scopeType: 'Microsoft.Storage/storageAccounts',
-    principal: 'managedIdentityPrincipalId',
+    principal: 'app identity',
   },
   {
     role: 'Key Vault Secrets Officer',
     scopeType: 'Microsoft.KeyVault/vaults',
-    principal: 'managedIdentityPrincipalId',
+    principal: 'app identity',
   },
   {
     role: 'Monitoring Metrics Publisher',
     scopeType: 'Microsoft.Insights/components',
-    principal: 'managedIdentityPrincipalId',
+    principal: 'app identity',
   },
   // Optional, for the deploying user: set the two secrets, read the tables when debugging locally.
   {
     role: 'Storage Table Data Contributor',
     scopeType: 'Microsoft.Storage/storageAccounts',
-    principal: 'userPrincipalId',
+    principal: 'deploying user',
   },
-  { role: 'Key Vault Secrets Officer', scopeType: 'Microsoft.KeyVault/vaults', principal: 'userPrincipalId' },
+  { role: 'Key Vault Secrets Officer', scopeType: 'Microsoft.KeyVault/vaults', principal: 'deploying user' },
 ];
 
-const infra = loadInfra();
-const assignments = infra.resources('Microsoft.Authorization/roleAssignments');
+// Each compiler run starts a .NET process (1-3 s alone, several times that on a loaded 2-core machine).
+jest.setTimeout(120_000);
+
+const USER = '99999999-9999-9999-9999-999999999999';
+const withUser = snapshot({ principalId: USER, principalType: 'User' });
+const identity = withUser.only('Microsoft.ManagedIdentity/userAssignedIdentities');
+const assignments = withUser.ofType('Microsoft.Authorization/roleAssignments');
 const GUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
 
-/** The role GUID an assignment uses, following a variable if the id is held in one. */
-function roleIdOf(file: BicepFile, assignment: Resource): string | undefined {
-  const text = exprText(get(assignment.body, 'properties.roleDefinitionId')) ?? '';
-  const call = /^subscriptionResourceId\(\s*'Microsoft\.Authorization\/roleDefinitions'\s*,\s*(.+)\)$/.exec(
-    text,
+function sourcesUnder(dir: string): { path: string; source: string }[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) return sourcesUnder(full);
+    if (!entry.name.endsWith('.bicep')) return [];
+    return [{ path: path.relative(REPO_ROOT, full), source: readFileSync(full, 'utf8') }];
+  });
+}
+const SOURCES = sourcesUnder(path.join(REPO_ROOT, 'infra'));
+
+/** The principal id of the app's identity as ARM resolves it once the identity exists. */
+const appPrincipal = `[reference('${identity.id}', '${identity.apiVersion}').principalId]`;
+
+/** The id of the resource an assignment is an extension of (its scope). */
+function scopeIdOf(assignment: PredictedResource): string {
+  const evaluated = /^(.+)\/providers\/Microsoft\.Authorization\/roleAssignments\/[^/]+$/.exec(assignment.id);
+  if (evaluated) return evaluated[1];
+  const pending = /^\[extensionResourceId\('([^']+)', 'Microsoft\.Authorization\/roleAssignments'/.exec(
+    assignment.id,
   );
-  if (!call) return undefined;
-  const arg = call[1].trim();
-  if (/^'[^']*'$/.test(arg)) return arg.slice(1, -1);
-  const held: Value | undefined = file.variables.get(arg)?.value;
-  return typeof held === 'string' ? held : undefined;
+  if (pending) return pending[1];
+  throw new Error(`cannot read the scope of ${assignment.id}`);
 }
 
-/** The resource an assignment's `scope:` names, when it names one declared in the same file. */
-function scopeOf(file: BicepFile, assignment: Resource): Resource | undefined {
-  const text = exprText(assignment.body.scope);
-  return file.resources.find((r) => r.symbol === text);
-}
-
-function describeAssignment(assignment: Resource) {
-  const file = infra.file(assignment.file);
-  const roleId = roleIdOf(file, assignment);
+function describeAssignment(assignment: PredictedResource) {
+  const roleId = /\/roleDefinitions\/([^/]+)$/.exec(
+    String(at(assignment, 'properties.roleDefinitionId')),
+  )?.[1];
   const role = (Object.keys(ROLES) as RoleName[]).find((name) => ROLES[name] === roleId);
+  const scope = withUser.resources.find((r) => r.id === scopeIdOf(assignment));
+  const principalId = at(assignment, 'properties.principalId');
   return {
-    at: `${assignment.file}:${assignment.line} ${assignment.symbol}`,
     role: role ?? `unknown role ${roleId}`,
-    scopeType: scopeOf(file, assignment)?.type ?? `no single resource (${String(assignment.body.scope)})`,
-    principal: exprText(get(assignment.body, 'properties.principalId')),
+    scopeType: scope?.type ?? `no single resource (${scopeIdOf(assignment)})`,
+    principal:
+      principalId === appPrincipal
+        ? 'app identity'
+        : principalId === USER
+          ? 'deploying user'
+          : String(principalId),
   };
 }
 
 describe('role assignments', () => {
   test('are exactly the expected ones: role, scope resource type and principal', () => {
-    const actual = assignments
-      .map(describeAssignment)
-      .map(({ role, scopeType, principal }) => ({ role, scopeType, principal }));
     const sortKey = (e: { role: string; scopeType: string; principal?: string }) =>
       `${e.principal}|${e.role}|${e.scopeType}`;
-    expect(actual.sort((a, b) => sortKey(a).localeCompare(sortKey(b)))).toEqual(
+    expect(assignments.map(describeAssignment).sort((a, b) => sortKey(a).localeCompare(sortKey(b)))).toEqual(
       [...EXPECTED].sort((a, b) => sortKey(a).localeCompare(sortKey(b))),
     );
   });
 
-  test.each(assignments.map((a) => [`${a.file}:${a.line} ${a.symbol}`, a] as const))(
-    '%s uses a known role id through subscriptionResourceId',
-    (_, assignment) => {
-      expect(Object.values(ROLES)).toContain(roleIdOf(infra.file(assignment.file), assignment));
-    },
-  );
-
-  test.each(assignments.map((a) => [`${a.file}:${a.line} ${a.symbol}`, a] as const))(
-    '%s is scoped to one resource declared in its file, and its name is unique to that scope, principal and role',
-    (_, assignment) => {
-      const file = infra.file(assignment.file);
-      const scope = scopeOf(file, assignment);
-      expect(scope).toBeDefined();
-      // Not the resource group or subscription: the scope is the resource itself.
-      expect(scope?.type).not.toMatch(/resourceGroups|subscriptions/i);
-      const name = exprText(assignment.body.name) ?? '';
-      const principal = exprText(get(assignment.body, 'properties.principalId')) ?? '';
-      const roleVar =
-        /,\s*(\w+)\)$/.exec(exprText(get(assignment.body, 'properties.roleDefinitionId')) ?? '')?.[1] ?? '';
-      expect(name).toBe(`guid(${scope?.symbol}.id, ${principal}, ${roleVar})`);
-    },
-  );
-
-  test.each(assignments.map((a) => [`${a.file}:${a.line} ${a.symbol}`, a] as const))(
-    '%s names its principal type; the app identity is a ServicePrincipal',
-    (_, assignment) => {
-      const principal = exprText(get(assignment.body, 'properties.principalId'));
-      const type = get(assignment.body, 'properties.principalType');
-      if (principal === 'managedIdentityPrincipalId') expect(type).toBe('ServicePrincipal');
-      else expect(exprText(type)).toBe('userPrincipalType');
-    },
-  );
-
-  test("the deploying user's roles are optional: only when a principal id is given", () => {
-    const userAssignments = assignments.filter(
-      (a) => exprText(get(a.body, 'properties.principalId')) === 'userPrincipalId',
+  test.each(
+    assignments
+      .map((a) => [describeAssignment(a), a] as const)
+      .map(([d, a]) => [`${d.principal}: ${d.role}`, a] as const),
+  )('%s uses a known built-in role definition of the subscription', (_, assignment) => {
+    const id = String(at(assignment, 'properties.roleDefinitionId'));
+    expect(id).toMatch(
+      /^\/subscriptions\/[^/]+\/providers\/Microsoft\.Authorization\/roleDefinitions\/[^/]+$/,
     );
-    expect(userAssignments.length).toBeGreaterThan(0);
-    for (const a of userAssignments) expect(a.condition).toBe('!empty(userPrincipalId)');
-    const main = infra.file('infra/main.bicep');
-    const rbac = main.modules.find((m) => m.source === './app/rbac.bicep');
-    expect(exprText(get(rbac?.body, 'params.userPrincipalId'))).toBe(
-      "allowUserIdentityPrincipal ? principalId : ''",
-    );
-    expect(main.params.get('principalId')?.default).toBe('');
+    expect(Object.values(ROLES)).toContain(id.split('/').pop());
   });
 
-  test("the app's roles go to the identity the function app runs as", () => {
-    const main = infra.file('infra/main.bicep');
-    const rbac = main.modules.find((m) => m.source === './app/rbac.bicep');
-    const api = main.modules.find((m) => m.source === './app/api.bicep');
-    expect(exprText(get(rbac?.body, 'params.managedIdentityPrincipalId'))).toBe(
-      'identity.outputs.principalId',
+  test.each(
+    assignments.map((a) => [`${describeAssignment(a).principal}: ${describeAssignment(a).role}`, a] as const),
+  )('%s is scoped to one resource, not the resource group or subscription', (_, assignment) => {
+    const scope = withUser.resources.find((r) => r.id === scopeIdOf(assignment));
+    expect(scope).toBeDefined();
+    expect(scope?.type).not.toMatch(/resourceGroups|subscriptions/i);
+  });
+
+  test("each app assignment's name is unique to its scope, principal and role", () => {
+    for (const assignment of assignments.filter((a) => describeAssignment(a).principal === 'app identity')) {
+      const roleId = String(at(assignment, 'properties.roleDefinitionId')).split('/').pop();
+      expect(assignment.name).toBe(
+        `[guid('${scopeIdOf(assignment)}', ${appPrincipal.slice(1, -1)}, '${roleId}')]`,
+      );
+    }
+  });
+
+  test("the deploying user's assignment names are unique, and change with the principal", () => {
+    const names = (deployment: typeof withUser) =>
+      deployment
+        .ofType('Microsoft.Authorization/roleAssignments')
+        .filter((a) => !a.name.startsWith('['))
+        .map((a) => a.name);
+    const first = names(withUser);
+    expect(first).toHaveLength(2);
+    expect(new Set(first).size).toBe(first.length);
+    const other = names(
+      snapshot({ principalId: '88888888-8888-8888-8888-888888888888', principalType: 'User' }),
     );
-    expect(exprText(get(api?.body, 'params.identityId'))).toBe('identity.outputs.id');
-    // The scopes are the very resources the app uses, not look-alikes.
-    expect(exprText(get(rbac?.body, 'params.storageAccountName'))).toBe('storage.outputs.name');
-    expect(exprText(get(api?.body, 'params.storageAccountName'))).toBe('storage.outputs.name');
-    expect(exprText(get(rbac?.body, 'params.keyVaultName'))).toBe('keyVault.outputs.name');
-    expect(exprText(get(api?.body, 'params.keyVaultUri'))).toBe('keyVault.outputs.uri');
-    expect(exprText(get(rbac?.body, 'params.applicationInsightsName'))).toBe(
-      'monitoring.outputs.applicationInsightsName',
+    expect(other.filter((n) => first.includes(n))).toEqual([]);
+  });
+
+  test.each(
+    assignments.map((a) => [`${describeAssignment(a).principal}: ${describeAssignment(a).role}`, a] as const),
+  )('%s names its principal type; the app identity is a ServicePrincipal', (_, assignment) => {
+    const type = at(assignment, 'properties.principalType');
+    expect(type).toBe(
+      describeAssignment(assignment).principal === 'app identity' ? 'ServicePrincipal' : 'User',
     );
-    expect(exprText(get(api?.body, 'params.applicationInsightsName'))).toBe(
-      'monitoring.outputs.applicationInsightsName',
+  });
+
+  test("the deploying user's roles are optional: only when a principal id is given, and allowed", () => {
+    const count = (params: Record<string, string | boolean>) =>
+      snapshot(params)
+        .ofType('Microsoft.Authorization/roleAssignments')
+        .filter((a) => at(a, 'properties.principalId') !== appPrincipal).length;
+    expect(count({})).toBe(0);
+    expect(count({ principalId: USER, allowUserIdentityPrincipal: false })).toBe(0);
+    expect(count({ principalId: USER })).toBe(2);
+    const ci = snapshot({ principalId: USER, principalType: 'ServicePrincipal' })
+      .ofType('Microsoft.Authorization/roleAssignments')
+      .filter((a) => at(a, 'properties.principalId') === USER);
+    expect(ci.map((a) => at(a, 'properties.principalType'))).toEqual([
+      'ServicePrincipal',
+      'ServicePrincipal',
+    ]);
+  });
+
+  test("the app's roles go to the identity the function app runs as, on the resources it uses", () => {
+    const site = withUser.only('Microsoft.Web/sites');
+    expect(Object.keys(site.identity?.userAssignedIdentities ?? {})).toEqual([identity.id]);
+    const scopes = assignments
+      .filter((a) => at(a, 'properties.principalId') === appPrincipal)
+      .map(scopeIdOf)
+      .sort();
+    expect(scopes).toEqual(
+      [
+        withUser.only('Microsoft.Storage/storageAccounts').id,
+        withUser.only('Microsoft.Storage/storageAccounts').id,
+        withUser.only('Microsoft.KeyVault/vaults').id,
+        withUser.only('Microsoft.Insights/components').id,
+      ].sort(),
+    );
+    const settings = at(site, 'properties.siteConfig.appSettings') as { name: string; value: string }[];
+    expect(settings.find((s) => s.name === 'AzureWebJobsStorage__accountName')?.value).toBe(
+      withUser.only('Microsoft.Storage/storageAccounts').name,
     );
   });
 
   test('every role id written in the infra carries a comment naming the role', () => {
     const uncommented: string[] = [];
-    for (const file of infra.files.values()) {
+    for (const file of SOURCES) {
       file.source.split('\n').forEach((line, index) => {
         for (const id of line.match(GUID) ?? []) {
           const role = (Object.keys(ROLES) as RoleName[]).find((name) => ROLES[name] === id.toLowerCase());
@@ -191,7 +231,7 @@ describe('role assignments', () => {
 
   test('no queue role (no queues are used) and no broad role appears anywhere', () => {
     const found: string[] = [];
-    for (const file of infra.files.values()) {
+    for (const file of SOURCES) {
       for (const [name, id] of Object.entries(FORBIDDEN))
         if (file.source.toLowerCase().includes(id)) found.push(`${file.path}: ${name}`);
     }

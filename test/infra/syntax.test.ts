@@ -134,39 +134,6 @@ describe('modules', () => {
     expect(wrong).toEqual([]);
   });
 
-  test('every identifier an expression uses is declared in its file', () => {
-    // What a compiler would catch first: a typo in a parameter, variable, resource or module name.
-    const builtIns = new Set(['az', 'sys']);
-    const declarationTypes = new Set([
-      'parameter_declaration',
-      'variable_declaration',
-      'resource_declaration',
-      'module_declaration',
-      'output_declaration',
-    ]);
-    const undeclared: string[] = [];
-    for (const file of files) {
-      const declared = new Set([
-        ...file.params.keys(),
-        ...file.variables.keys(),
-        ...file.resources.map((r) => r.symbol),
-        ...file.modules.map((m) => m.symbol),
-      ]);
-      for (const node of nodesOfType(file, 'identifier')) {
-        const parent = node.parent;
-        if (!parent) continue;
-        const isFirstChild = parent.namedChildren[0]?.id === node.id;
-        if (isFirstChild && (declarationTypes.has(parent.type) || parent.type === 'object_property'))
-          continue;
-        if (isFirstChild && parent.type === 'call_expression') continue;
-        if (parent.type === 'type' || parent.type === 'primitive_type') continue;
-        if (declared.has(node.text) || builtIns.has(node.text)) continue;
-        undeclared.push(`${file.path}:${node.startPosition.row + 1} ${node.text}`);
-      }
-    }
-    expect(undeclared).toEqual([]);
-  });
-
   test('loadJsonContent paths exist and every abbreviation used is defined', () => {
     const abbreviations = JSON.parse(
       readFileSync(path.join(INFRA_DIR, 'abbreviations.json'), 'utf8'),

@@ -7,13 +7,19 @@ param tags object = {}
 @description('Blob container Flex Consumption deploys the app package from.')
 param deploymentContainerName string
 
+@description('Redundancy. The usage tables keep history Partner Center cannot give back, so not LRS by default.')
+param sku string = 'Standard_ZRS'
+
+@description('Lock the account against deletion (CanNotDelete): deleting it would delete the history.')
+param enableDeleteLock bool = false
+
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: name
   location: location
   tags: tags
   kind: 'StorageV2'
   sku: {
-    name: 'Standard_LRS'
+    name: sku
   }
   properties: {
     accessTier: 'Hot'
@@ -28,6 +34,16 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
       bypass: 'AzureServices'
       defaultAction: 'Allow'
     }
+  }
+}
+
+// CanNotDelete blocks deleting the account (and with it every table), not reading or writing data.
+resource deleteLock 'Microsoft.Authorization/locks@2020-05-01' = if (enableDeleteLock) {
+  name: 'usage-history-no-delete'
+  scope: storage
+  properties: {
+    level: 'CanNotDelete'
+    notes: 'Holds the usage history Partner Center cannot give back. Remove this lock before deleting the account.'
   }
 }
 

@@ -52,18 +52,27 @@ function kqlProblems(query: string): string[] {
 }
 
 /** Event names the code passes to logger.event(...), read from src/ now, not copied. */
+/**
+ * Event names the code logs: the names of the logger's `OperationalEvent` type (the only names
+ * `logger.event()` accepts) that some other source file writes as a string literal, whether in a
+ * direct `.event('Name')` call or in a table of names it logs from.
+ */
 function loggedEventNames(): Set<string> {
-  const names = new Set<string>();
+  const loggerFile = path.join(REPO_ROOT, 'src/observability/logger.ts');
+  const declaration = /export type OperationalEvent =([^;]*);/.exec(readFileSync(loggerFile, 'utf8'));
+  if (!declaration) throw new Error('src/observability/logger.ts declares no OperationalEvent type');
+  const declared = [...declaration[1].matchAll(/'(\w+)'/g)].map((m) => m[1]);
+  const literals = new Set<string>();
   const walk = (dir: string): void => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const full = path.join(dir, entry.name);
       if (entry.isDirectory()) walk(full);
-      else if (entry.name.endsWith('.ts'))
-        for (const m of readFileSync(full, 'utf8').matchAll(/\.event\(\s*'(\w+)'/g)) names.add(m[1]);
+      else if (entry.name.endsWith('.ts') && full !== loggerFile)
+        for (const m of readFileSync(full, 'utf8').matchAll(/'(\w+)'/g)) literals.add(m[1]);
     }
   };
   walk(path.join(REPO_ROOT, 'src'));
-  return names;
+  return new Set(declared.filter((name) => literals.has(name)));
 }
 
 function registeredTimers(): string[] {

@@ -1,5 +1,6 @@
-import { isGuid } from '../domain/usage';
+import { CURRENCY_CODE, ISO_DATE, ISO_DATE_TIME, LOCALE } from '../domain/patterns';
 import { ApiError, quote } from './errors';
+import { formatParameter, guid } from './schemas';
 
 /**
  * Strict reading of what a caller sends. Everything that passes is in a closed, harmless
@@ -19,7 +20,7 @@ export function parseId(
   code: 'InvalidCustomerId' | 'InvalidSubscriptionId',
 ): string {
   const label = code === 'InvalidCustomerId' ? 'customerId' : 'subscriptionId';
-  if (raw === undefined || !isGuid(raw)) {
+  if (raw === undefined || !guid.safeParse(raw).success) {
     throw new ApiError(
       code,
       `${label} ${quote(raw ?? '')} is not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)`,
@@ -62,10 +63,6 @@ export function parseBoolean(name: string, raw: string | undefined): boolean | u
   throw new ApiError('InvalidQuery', `${name} ${quote(raw)} is not true or false`);
 }
 
-const CURRENCY_CODE = /^[A-Za-z]{3}$/;
-// Language, optional script, region: "fr-FR", "en-US", "zh-Hans-CN".
-const LOCALE = /^[A-Za-z]{2,3}(-[A-Za-z]{4})?-([A-Za-z]{2}|\d{3})$/;
-
 /** An ISO currency code (upper-cased) or a locale (as given; the store matches case-insensitively). */
 export function parseCurrency(raw: string | undefined): string | undefined {
   if (raw === undefined) return undefined;
@@ -76,10 +73,6 @@ export function parseCurrency(raw: string | undefined): string | undefined {
     `currency ${quote(raw)} is neither an ISO currency code (EUR) nor a locale (fr-FR)`,
   );
 }
-
-const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
-const DATE_TIME =
-  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-](\d{2}):(\d{2}))$/i;
 
 /**
  * An ISO-8601 date (`2025-05-01`) or date-time with a zone (`2025-05-01T06:00:00Z`). A date
@@ -93,8 +86,8 @@ export function parseDate(name: 'from' | 'to', raw: string | undefined): Date | 
       'InvalidQuery',
       `${name} ${quote(raw)} is not an ISO-8601 date (2025-05-01) or date-time with zone (2025-05-01T06:00:00Z)`,
     );
-  const dateOnly = DATE_ONLY.exec(raw);
-  const dateTime = dateOnly ? undefined : DATE_TIME.exec(raw);
+  const dateOnly = ISO_DATE.exec(raw);
+  const dateTime = dateOnly ? undefined : ISO_DATE_TIME.exec(raw);
   const parts = dateOnly ?? dateTime;
   if (!parts) throw invalid();
   const [year, month, day] = [Number(parts[1]), Number(parts[2]), Number(parts[3])];
@@ -128,6 +121,7 @@ export function parseRange(
 
 export function parseFormat(raw: string | undefined): 'json' | 'csv' | undefined {
   if (raw === undefined) return undefined;
-  if (raw === 'json' || raw === 'csv') return raw;
+  const parsed = formatParameter.safeParse(raw);
+  if (parsed.success) return parsed.data;
   throw new ApiError('InvalidQuery', `format ${quote(raw)} is not json or csv`);
 }

@@ -1,4 +1,5 @@
 import { CronExpressionParser } from 'cron-parser';
+import { GUID } from '../domain/patterns';
 
 /**
  * Every setting the app reads, in one table. The loader, the README's configuration table, the
@@ -36,7 +37,6 @@ export const HOST_SETTINGS = [
   'APPLICATIONINSIGHTS_AUTHENTICATION_STRING',
 ] as const;
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 
 export function isLoopbackHost(hostname: string): boolean {

@@ -1,10 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { freePort } from '../../src/localHost/freePort';
-import { uniqueTablePrefix } from '../support/tables';
+import { startNpmStart, waitForRun } from '../support/npmStartProcess';
 
 // `npm start`'s own server (dist/localHost/start.js, built by `npm test` before jest), driven over
 // HTTP: it starts Azurite and the sandbox itself, serves the app's registrations, runs a snapshot
@@ -20,42 +18,13 @@ let sandboxUrl = '';
 let azuriteUrl = '';
 
 beforeAll(async () => {
-  const sandboxPort = await freePort();
-  // Its own settings file: the run rotates the refresh token and writes it back there, which must
-  // never touch a developer's local.settings.json.
-  const settings = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'npm-start-e2e-')), 'local.settings.json');
-  fs.copyFileSync(path.join(root, 'local.settings.sample.json'), settings);
-  child = spawn(
-    process.execPath,
-    [path.join(root, 'dist/localHost/start.js'), '--port', '0', '--customers', '12', '--settings', settings],
-    {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        ...process.env,
-        PARTNER_CENTER_BASE_URL: `http://127.0.0.1:${sandboxPort}`,
-        PARTNER_CENTER_AUTHORITY_HOST: `http://127.0.0.1:${sandboxPort}`,
-        STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true',
-        TABLE_NAME_PREFIX: uniqueTablePrefix('e2e'),
-        // Every second, so a requested run is picked up at once rather than within five minutes.
-        SNAPSHOT_RESUME_SCHEDULE: '*/1 * * * * *',
-        LOCAL_HOST_FUNCTION_KEY: 'e2e-function-key',
-        LOCAL_HOST_MASTER_KEY: 'e2e-master-key',
-      },
-    },
-  );
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const deadline = Date.now() + 60_000;
-  // The launcher's last line: by then every function has been listed.
-  while (!output.includes('Ctrl-C stops')) {
-    if (Date.now() > deadline || child.exitCode !== null)
-      throw new Error(`npm start did not come up:\n${output}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  url = (/Functions \((http:\/\/[^)]+)\)/.exec(output) as RegExpExecArray)[1];
-  sandboxUrl = (/Partner Center sandbox: (\S+)/.exec(output) as RegExpExecArray)[1];
-  azuriteUrl = (/Azurite \(in memory\): (\S+)/.exec(output) as RegExpExecArray)[1];
+  const started = await startNpmStart({
+    tablePrefix: 'e2e',
+    functionKey: 'e2e-function-key',
+    masterKey: 'e2e-master-key',
+  });
+  ({ child, url, sandboxUrl, azuriteUrl } = started);
+  output = started.output();
 });
 
 afterAll(() => {
@@ -88,15 +57,7 @@ test('when a snapshot is asked for over the API, then the resume timer runs it a
   expect(accepted.status).toBe(202);
   const { data: run } = (await accepted.json()) as { data: { runId: string } };
 
-  let state = '';
-  const deadline = Date.now() + 45_000;
-  while (!['succeeded', 'partial', 'failed'].includes(state) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 250));
-    const runs = (await (await fetch(`${url}/api/v1/snapshots`, { headers: masterKey })).json()) as {
-      data: Array<{ runId: string; state: string }>;
-    };
-    state = runs.data.find((r) => r.runId === run.runId)?.state ?? '';
-  }
+  const state = await waitForRun(url, 'e2e-master-key', run.runId);
   expect(state).toBe('succeeded');
 
   const customers = await fetch(`${url}/api/v1/customers?limit=1000`, { headers: fnKey });

@@ -150,6 +150,27 @@ describe('after a snapshot of the sandbox', () => {
     expect(resourcesSeen).toBeGreaterThan(0);
   }, 60_000);
 
+  test('when a legacy customer is read on every route, then usdTotalCost is null everywhere; an Azure plan has it everywhere', async () => {
+    type Usd = { currencyCode: string | null; usdTotalCost: string | null };
+    const list = json<{ data: Array<Usd & { customerId: string }> }>(
+      await get('/api/v1/customers?limit=1000'),
+    );
+    const kinds = new Set<string>();
+    for (const customer of list.data) {
+      const base = `/api/v1/customers/${customer.customerId}`;
+      const summary = json<{ data: Usd | null }>(await get(`${base}/usage-summary`)).data;
+      const subscriptions = json<{ data: Usd[] }>(await get(`${base}/subscriptions`)).data;
+      const history = json<{ data: Usd[] }>(await get(`${base}/history`)).data;
+      const legacy = customer.currencyCode === null;
+      kinds.add(legacy ? 'legacy' : 'azurePlan');
+      for (const record of [customer, ...(summary ? [summary] : []), ...subscriptions, ...history]) {
+        // Legacy: Partner Center's placeholder 0 is no USD figure. Azure plan: always a figure.
+        expect({ legacy, usd: record.usdTotalCost === null }).toEqual({ legacy, usd: legacy });
+      }
+    }
+    expect([...kinds].sort()).toEqual(['azurePlan', 'legacy']);
+  }, 60_000);
+
   test('when the list is filtered by overBudget=true, then every customer returned is above its budget, exactly', async () => {
     const res = await get('/api/v1/customers?overBudget=true&limit=1000');
     const body = json<{ data: Array<{ budget: string | null; totalCost: string }> }>(res);

@@ -1,6 +1,8 @@
 import type { HttpResponseInit } from '@azure/functions';
 import type { RunRequester, UsageReader } from '../../storage/usageStore';
+import { RunAlreadyActiveError } from '../../storage/errors';
 import { endpoint, type ApiHandler } from '../endpoint';
+import { ApiError } from '../errors';
 import { chooseFormat } from '../negotiation';
 import { runBody } from '../representation';
 import { parseLimit, readQuery } from '../validation';
@@ -28,7 +30,13 @@ export function createSnapshotsHandler(deps: SnapshotsDependencies): ApiHandler 
     },
     POST: async (request) => {
       readQuery(request.query, []);
-      const run = await deps.runs.requestRun('manual');
+      const run = await deps.runs.requestRun('manual').catch((error: unknown) => {
+        if (!(error instanceof RunAlreadyActiveError)) throw error;
+        throw new ApiError(
+          'RunAlreadyActive',
+          `Snapshot run ${error.runId} is already queued or running; follow it in GET /api/v1/snapshots and try again when it ends`,
+        );
+      });
       return json(202, { data: runBody(run) });
     },
   });

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { resetSettingsCache, SETTINGS } from '../../src/config/settings';
 import '../../src/index';
 import { registeredFunctions, triggerOf, type RegisteredFunction } from '../../src/localHost/functionsCore';
@@ -170,6 +172,32 @@ describe('after a snapshot of the sandbox', () => {
     }
     expect([...kinds].sort()).toEqual(['azurePlan', 'legacy']);
   }, 60_000);
+
+  test('when the billing period is served, then its end is exclusive, as docs/api.md shows it', async () => {
+    const served = json<{ snapshot: { billingPeriod: { start: string; end: string } } }>(
+      await get('/api/v1/customers?limit=1'),
+    ).snapshot.billingPeriod;
+    const documented = (
+      JSON.parse(
+        /```json\n([\s\S]*?)```/.exec(fs.readFileSync(path.join(__dirname, '../../docs/api.md'), 'utf8'))![1],
+      ) as { snapshot: { billingPeriod: { start: string; end: string } } }
+    ).snapshot.billingPeriod;
+    // Both: a whole month, `end` the first instant after it.
+    for (const period of [served, documented]) {
+      const start = new Date(period.start);
+      const next = new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + 1, 1));
+      expect({ period, end: period.end }).toEqual({ period, end: next.toISOString() });
+    }
+  });
+
+  test('when the OpenAPI document is fetched without a key, then 200, and docs/security.md lists it as anonymous', async () => {
+    const res = await fetch(`${host.url}/api/v1/openapi.json`);
+    expect(res.status).toBe(200);
+    const security = fs.readFileSync(path.join(__dirname, '../../docs/security.md'), 'utf8');
+    const rows = security.split('\n').filter((line) => line.includes('`GET /api/v1/openapi.json`'));
+    expect(rows).toHaveLength(1);
+    expect(rows[0].split('|').map((cell) => cell.trim())[3]).toBe('anonymous');
+  });
 
   test('when the list is filtered by overBudget=true, then every customer returned is above its budget, exactly', async () => {
     const res = await get('/api/v1/customers?overBudget=true&limit=1000');

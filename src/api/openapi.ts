@@ -2,9 +2,7 @@ import { APP_VERSION } from '../app/version';
 import { z } from 'zod';
 import { CACHE_CAP_SECONDS } from './cacheControl';
 import { CUSTOMER_COLUMNS, RESOURCE_COLUMNS } from './csv';
-import { MAX_RUNS } from './handlers/snapshots';
-import { components, currencyFilter, dateOrDateTime, formatParameter, guid as guidSchema } from './schemas';
-import { DEFAULT_LIMIT, MAX_LIMIT } from './validation';
+import { components, guid as guidSchema, QUERIES } from './schemas';
 
 /**
  * The OpenAPI 3.1 description of every route the app registers, with a JSON Schema (2020-12) for
@@ -129,6 +127,14 @@ function usageGet(options: {
 
 const p = (name: string) => ({ $ref: `#/components/parameters/${name}` });
 
+/** A route's query parameters, from its zod definition (QUERIES in src/api/schemas.ts). */
+function query(schema: z.ZodObject): Schema[] {
+  return Object.entries(schema.shape).map(([name, field]) => {
+    const { description, ...parameterSchema } = jsonSchema(field as z.ZodType);
+    return { name, in: 'query', ...(description ? { description } : {}), schema: parameterSchema };
+  });
+}
+
 const parameters: Record<string, unknown> = {
   customerId: {
     name: 'customerId',
@@ -143,38 +149,6 @@ const parameters: Record<string, unknown> = {
     required: true,
     description: 'Subscription id (GUID, any case).',
     schema: guid,
-  },
-  limit: {
-    name: 'limit',
-    in: 'query',
-    description: `Page size, 1-${MAX_LIMIT}.`,
-    schema: { type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT },
-  },
-  continuationToken: {
-    name: 'continuationToken',
-    in: 'query',
-    description: 'From the previous page; only valid with the same route, ids and filters.',
-    schema: { type: 'string', maxLength: 4096 },
-  },
-  format: {
-    name: 'format',
-    in: 'query',
-    description:
-      'csv: the body is RFC 4180 `text/csv` (columns in `x-csv-columns` and the 200 description) instead of ' +
-      "JSON; overrides the Accept header. A typed client reads it as text (openapi-fetch: `parseAs: 'text'`).",
-    schema: jsonSchema(formatParameter),
-  },
-  from: {
-    name: 'from',
-    in: 'query',
-    description: 'Earliest snapshot time, ISO-8601: a date (start of that UTC day) or a date-time with zone.',
-    schema: jsonSchema(dateOrDateTime),
-  },
-  to: {
-    name: 'to',
-    in: 'query',
-    description: 'Latest snapshot time, ISO-8601: a date (end of that UTC day) or a date-time with zone.',
-    schema: jsonSchema(dateOrDateTime),
   },
   IfNoneMatch: {
     name: 'If-None-Match',
@@ -219,24 +193,7 @@ export function openApiDocument(): Record<string, unknown> {
           schema: 'CustomersResponse',
           csvColumns: CUSTOMER_COLUMNS,
           paged: true,
-          parameters: [
-            p('limit'),
-            p('continuationToken'),
-            { name: 'overBudget', in: 'query', schema: { type: 'boolean' }, description: 'true or false.' },
-            {
-              name: 'isUpgraded',
-              in: 'query',
-              schema: { type: 'boolean' },
-              description: 'true: Azure plan.',
-            },
-            {
-              name: 'currency',
-              in: 'query',
-              description: 'ISO currency code (EUR) or pricing locale (fr-FR), case-insensitive.',
-              schema: jsonSchema(currencyFilter),
-            },
-            p('format'),
-          ],
+          parameters: query(QUERIES.customers),
           notFound: 'NoSnapshotYet: no snapshot has completed.',
         }),
       },
@@ -264,7 +221,7 @@ export function openApiDocument(): Record<string, unknown> {
           summary: "A subscription's latest resource usage records.",
           schema: 'SubscriptionResourcesResponse',
           csvColumns: RESOURCE_COLUMNS,
-          parameters: [p('customerId'), p('subscriptionId'), p('format')],
+          parameters: [p('customerId'), p('subscriptionId'), ...query(QUERIES.resources)],
           notFound:
             'CustomerNotFound (the customer is unknown), SubscriptionNotFound or SubscriptionNotSnapshotted.',
         }),
@@ -276,7 +233,7 @@ export function openApiDocument(): Record<string, unknown> {
           schema: 'HistoryResponse',
           paged: true,
           snapshotMayBeNull: true,
-          parameters: [p('customerId'), p('from'), p('to'), p('limit'), p('continuationToken')],
+          parameters: [p('customerId'), ...query(QUERIES.history)],
           notFound: 'CustomerNotFound or CustomerNotSnapshotted.',
         }),
       },
@@ -287,14 +244,7 @@ export function openApiDocument(): Record<string, unknown> {
           schema: 'HistoryResponse',
           paged: true,
           snapshotMayBeNull: true,
-          parameters: [
-            p('customerId'),
-            p('subscriptionId'),
-            p('from'),
-            p('to'),
-            p('limit'),
-            p('continuationToken'),
-          ],
+          parameters: [p('customerId'), p('subscriptionId'), ...query(QUERIES.history)],
           notFound:
             'CustomerNotFound (the customer is unknown), SubscriptionNotFound or SubscriptionNotSnapshotted.',
         }),
@@ -305,14 +255,7 @@ export function openApiDocument(): Record<string, unknown> {
           summary: 'Recent snapshot runs and their state, newest first.',
           tags: ['snapshots'],
           security: [{ masterKey: [] }],
-          parameters: [
-            {
-              name: 'limit',
-              in: 'query',
-              description: `How many runs, 1-${MAX_RUNS}.`,
-              schema: { type: 'integer', minimum: 1, maximum: MAX_RUNS, default: 20 },
-            },
-          ],
+          parameters: query(QUERIES.runs),
           responses: {
             '200': { description: 'OK', content: { 'application/json': { schema: ref('RunsResponse') } } },
             ...commonErrors,

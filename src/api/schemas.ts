@@ -28,6 +28,51 @@ export const currencyFilter = z.string().regex(new RegExp(`${CURRENCY_CODE.sourc
 export const formatParameter = z.enum(['json', 'csv']);
 export const dateOrDateTime = z.union([z.string().regex(ISO_DATE), z.string().regex(ISO_DATE_TIME)]);
 
+export const MAX_LIMIT = 1000;
+export const DEFAULT_LIMIT = 100;
+export const MAX_RUNS = 100;
+export const DEFAULT_RUNS = 20;
+
+const pageSize = (max: number, fallback: number, description: string) =>
+  z.int().min(1).max(max).default(fallback).describe(description);
+const limit = pageSize(MAX_LIMIT, DEFAULT_LIMIT, `Page size, 1-${MAX_LIMIT}.`);
+const continuationToken = z
+  .string()
+  .max(4096)
+  .describe('From the previous page; only valid with the same route, ids and filters.');
+const format = formatParameter.describe(
+  'csv: the body is RFC 4180 `text/csv` (columns in `x-csv-columns` and the 200 description) instead of ' +
+    "JSON; overrides the Accept header. A typed client reads it as text (openapi-fetch: `parseAs: 'text'`).",
+);
+
+/**
+ * Each route's query parameters, all optional. A handler accepts exactly these names (any other
+ * is a 400, see readQuery) and the document lists exactly these.
+ */
+export const QUERIES = {
+  none: z.object({}),
+  customers: z.object({
+    limit,
+    continuationToken,
+    overBudget: z.boolean().describe('true or false.'),
+    isUpgraded: z.boolean().describe('true: Azure plan.'),
+    currency: currencyFilter.describe('ISO currency code (EUR) or pricing locale (fr-FR), case-insensitive.'),
+    format,
+  }),
+  resources: z.object({ format }),
+  history: z.object({
+    from: dateOrDateTime.describe(
+      'Earliest snapshot time, ISO-8601: a date (start of that UTC day) or a date-time with zone.',
+    ),
+    to: dateOrDateTime.describe(
+      'Latest snapshot time, ISO-8601: a date (end of that UTC day) or a date-time with zone.',
+    ),
+    limit,
+    continuationToken,
+  }),
+  runs: z.object({ limit: pageSize(MAX_RUNS, DEFAULT_RUNS, `How many runs, 1-${MAX_RUNS}.`) }),
+} satisfies Record<string, z.ZodObject>;
+
 const money = {
   totalCost: decimal('Exact decimal amount as Partner Center sent it, in the record currency.'),
   currencyCode: z.string().nullable().describe('ISO 4217 code (Azure plan customers).'),

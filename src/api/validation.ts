@@ -1,5 +1,7 @@
 import { CURRENCY_CODE, ISO_DATE, ISO_DATE_TIME, LOCALE } from '../domain/patterns';
 import { ApiError, quote } from './errors';
+import { DEFAULT_LIMIT, MAX_LIMIT } from './schemas';
+import type { z } from 'zod';
 import { formatParameter, guid } from './schemas';
 
 /**
@@ -7,9 +9,6 @@ import { formatParameter, guid } from './schemas';
  * alphabet (GUIDs, booleans, letters, digits, ISO dates), so nothing a caller sends could change
  * the meaning of a Table filter even before the storage adapter escapes it.
  */
-
-export const MAX_LIMIT = 1000;
-export const DEFAULT_LIMIT = 100;
 
 /** The Functions host reads `code` as the function key; it is accepted on every route and ignored. */
 const HOST_PARAMETERS = new Set(['code']);
@@ -33,7 +32,8 @@ export function parseId(
  * The query string as a map of the allowed names, each given at most once. Unknown or repeated
  * names are a 400: a typo like `overbudget=true` must not silently return unfiltered data.
  */
-export function readQuery(query: URLSearchParams, allowed: readonly string[]): Map<string, string> {
+export function readQuery(query: URLSearchParams, schema: z.ZodObject): Map<string, string> {
+  const allowed = Object.keys(schema.shape);
   const values = new Map<string, string>();
   for (const [name, value] of query) {
     if (HOST_PARAMETERS.has(name)) continue;
@@ -48,7 +48,11 @@ export function readQuery(query: URLSearchParams, allowed: readonly string[]): M
   return values;
 }
 
-export function parseLimit(raw: string | undefined, max = MAX_LIMIT, fallback = DEFAULT_LIMIT): number {
+export function parseLimit(
+  raw: string | undefined,
+  max: number = MAX_LIMIT,
+  fallback: number = DEFAULT_LIMIT,
+): number {
   if (raw === undefined) return fallback;
   if (!/^[1-9]\d{0,5}$/.test(raw) || Number(raw) > max) {
     throw new ApiError('InvalidQuery', `limit ${quote(raw)} is not a whole number 1-${max}`);

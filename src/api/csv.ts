@@ -1,5 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
 import type { CustomerRecordBody, ResourceRecordBody, SubscriptionResourcesBody } from './representation';
+import { CustomerRecordSchema, ResourceRecordSchema } from './schemas';
 
 /**
  * CSV for spreadsheets: one header row, CRLF line ends (RFC 4180), the same column names and
@@ -7,32 +8,11 @@ import type { CustomerRecordBody, ResourceRecordBody, SubscriptionResourcesBody 
  * see docs/security.md.
  */
 
-export const CUSTOMER_COLUMNS = [
-  'customerId',
-  'name',
-  'isUpgraded',
-  'budget',
-  'customerSpendingBudget',
-  'percentUsed',
-  'totalCost',
-  'usdTotalCost',
-  'currencyCode',
-  'currencyLocale',
-  'lastModifiedDate',
-] as const satisfies readonly (keyof CustomerRecordBody)[];
+/** The columns are the record schema's fields, in its order (src/api/schemas.ts). */
+export const CUSTOMER_COLUMNS = CustomerRecordSchema.keyof().options;
 
-export const RESOURCE_COLUMNS = [
-  'subscriptionId',
-  'resourceId',
-  'name',
-  'category',
-  'subcategory',
-  'quantityUsed',
-  'unit',
-  'totalCost',
-  'currencyCode',
-  'currencyLocale',
-] as const;
+/** A resource row is its record with the subscription it belongs to first. */
+export const RESOURCE_COLUMNS = ['subscriptionId', ...ResourceRecordSchema.keyof().options] as const;
 
 /**
  * Columns whose values are exact decimal numbers. Every other column is text, including ids,

@@ -10,7 +10,14 @@ export type ApiHandler = (request: HttpRequest, context: InvocationContext) => P
  * Every API route is registered for all of these, so that a wrong method reaches the handler and
  * gets 405 with `Allow`, in Azure as locally (the host itself would answer a bare 404).
  */
-export const ALL_METHODS: HttpMethod[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+export const ALL_METHODS = [
+  ...['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+  // WebDAV verbs that clients and scanners send: the host matches registered method names as
+  // text, so these get the same JSON 405 (the library's HttpMethod type lists only HTTP's own).
+  // Not TRACE/CONNECT: the library builds a fetch Request, which refuses them, so a handler
+  // could never run; unregistered, they stay the host's bare 404 rather than a failed invocation.
+  ...['PROPFIND', 'PROPPATCH', 'MKCOL', 'COPY', 'MOVE', 'LOCK', 'UNLOCK', 'SEARCH'],
+] as HttpMethod[];
 
 /** What a 503 StorageUnavailable asks the caller to wait before trying again. */
 const STORAGE_RETRY_AFTER_SECONDS = 5;

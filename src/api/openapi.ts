@@ -1,8 +1,8 @@
+import { z } from 'zod';
 import { APP_VERSION } from '../version';
-import { API_ERROR_CODES } from './errors';
 import { CACHE_CAP_SECONDS } from './cacheControl';
-import { MAX_RUNS } from './handlers/snapshots';
-import { DEFAULT_LIMIT, MAX_LIMIT } from './validation';
+import { CUSTOMER_COLUMNS, RESOURCE_COLUMNS } from './csv';
+import { components, guid as guidSchema, QUERIES } from './schemas';
 
 /**
  * The OpenAPI 3.1 description of every route the app registers, with a JSON Schema (2020-12) for
@@ -14,189 +14,27 @@ import { DEFAULT_LIMIT, MAX_LIMIT } from './validation';
 type Schema = Record<string, unknown>;
 
 const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
-const nullable = (schema: Schema): Schema => ({ anyOf: [schema, { type: 'null' }] });
-const object = (properties: Record<string, Schema>, description?: string): Schema => ({
-  type: 'object',
-  ...(description ? { description } : {}),
-  properties,
-  required: Object.keys(properties),
-  additionalProperties: false,
-});
+/** A parameter's JSON Schema from its zod definition in src/api/schemas.ts. */
+function jsonSchema(schema: z.ZodType, extra: Schema = {}): Schema {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { target: 'draft-2020-12' }) as Schema;
+  return { ...rest, ...extra };
+}
+const guid = jsonSchema(guidSchema);
 
-const DECIMAL_PATTERN = '^-?\\d+(\\.\\d+)?([eE][+-]?\\d+)?$';
-const GUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
-
-const decimal = (description: string): Schema => ({ type: 'string', pattern: DECIMAL_PATTERN, description });
-const nullableDecimal = (description: string): Schema => ({
-  type: ['string', 'null'],
-  pattern: DECIMAL_PATTERN,
-  description,
-});
-const dateTime: Schema = { type: 'string', format: 'date-time' };
-const nullableDateTime: Schema = { type: ['string', 'null'], format: 'date-time' };
-const nullableString: Schema = { type: ['string', 'null'] };
-const guid: Schema = { type: 'string', pattern: GUID_PATTERN };
-
-const money = {
-  totalCost: decimal('Exact decimal amount as Partner Center sent it, in the record currency.'),
-  currencyCode: { type: ['string', 'null'], description: 'ISO 4217 code (Azure plan customers).' },
-  currencyLocale: { type: ['string', 'null'], description: 'Pricing locale, e.g. fr-FR (legacy customers).' },
-};
-
-const schemas: Record<string, Schema> = {
-  Error: object({
-    error: object({
-      code: { type: 'string', enum: [...API_ERROR_CODES] },
-      message: { type: 'string' },
+/** The component schemas, generated from src/api/schemas.ts: one definition per shape. */
+function componentSchemas(): Record<string, Schema> {
+  const generated = z.toJSONSchema(components, {
+    target: 'draft-2020-12',
+    uri: (id) => `#/components/schemas/${id}`,
+  }).schemas;
+  return Object.fromEntries(
+    Object.entries(generated).map(([name, schema]) => {
+      // Each schema is embedded in the document, not a document of its own.
+      const { $schema: _dialect, $id: _id, ...rest } = schema as Schema;
+      return [name, rest];
     }),
-  }),
-  BillingPeriod: object({ start: nullableDateTime, end: nullableDateTime }),
-  Snapshot: object(
-    {
-      runId: { type: 'string', description: 'Id of the snapshot run that wrote this data.' },
-      takenAt: { ...dateTime, description: 'When the data was read from Partner Center.' },
-      billingPeriod: nullable(ref('BillingPeriod')),
-      stale: { type: 'boolean', description: 'True when takenAt is older than STALE_AFTER_MINUTES.' },
-    },
-    'Which snapshot the data comes from.',
-  ),
-  PartnerUsageSummary: object({
-    partnerId: { type: 'string' },
-    name: nullableString,
-    customersOverBudget: { type: 'integer', minimum: 0 },
-    customersTrendingOver: { type: 'integer', minimum: 0 },
-    customersWithUsageBasedSubscription: { type: 'integer', minimum: 0 },
-    billingPeriod: ref('BillingPeriod'),
-    ...money,
-    lastModifiedDate: nullableDateTime,
-  }),
-  CustomerRecord: object({
-    customerId: guid,
-    name: nullableString,
-    isUpgraded: { type: 'boolean', description: 'True: the customer has an Azure plan.' },
-    budget: nullableDecimal('Spending budget; null when none is set.'),
-    customerSpendingBudget: nullableDecimal('customerSpendingBudget.amount, when Partner Center sends it.'),
-    percentUsed: nullableDecimal('Percentage of the budget used.'),
-    ...money,
-    usdTotalCost: nullableDecimal('The total in USD, where Partner Center gives one.'),
-    lastModifiedDate: nullableDateTime,
-  }),
-  CustomerUsageSummary: object({
-    customerId: guid,
-    name: nullableString,
-    budget: nullableDecimal('Spending budget; null when none is set.'),
-    billingPeriod: ref('BillingPeriod'),
-    ...money,
-    usdTotalCost: nullableDecimal('The total in USD, where Partner Center gives one.'),
-    lastModifiedDate: nullableDateTime,
-  }),
-  SubscriptionRecord: object({
-    subscriptionId: guid,
-    name: nullableString,
-    status: { type: 'string' },
-    offerId: { type: 'string', description: 'MS-AZR-0145P for a legacy Microsoft Azure subscription.' },
-    partnerOnRecord: nullableString,
-    hasResourceBreakdown: { type: 'boolean', description: 'Only legacy subscriptions have resources.' },
-    ...money,
-    usdTotalCost: nullableDecimal('The total in USD, where Partner Center gives one.'),
-    lastModifiedDate: nullableDateTime,
-  }),
-  ResourceRecord: object({
-    resourceId: { type: 'string' },
-    name: nullableString,
-    category: { type: 'string' },
-    subcategory: { type: 'string' },
-    quantityUsed: decimal('Exact decimal quantity in `unit`.'),
-    unit: { type: 'string' },
-    ...money,
-  }),
-  SubscriptionResources: object({
-    subscription: ref('SubscriptionRecord'),
-    hasResourceBreakdown: {
-      type: 'boolean',
-      description: 'False for Azure plans: Partner Center has no breakdown for them; resources is empty.',
-    },
-    resources: { type: 'array', items: ref('ResourceRecord') },
-  }),
-  HistoryPoint: object({
-    runId: { type: 'string' },
-    takenAt: dateTime,
-    billingPeriod: nullable(ref('BillingPeriod')),
-    totalCost: money.totalCost,
-    usdTotalCost: nullableDecimal('The total in USD, where Partner Center gives one.'),
-    currencyCode: money.currencyCode,
-    currencyLocale: money.currencyLocale,
-  }),
-  Run: object({
-    runId: { type: 'string' },
-    state: { type: 'string', enum: ['queued', 'running', 'succeeded', 'partial', 'failed'] },
-    trigger: { type: 'string', enum: ['timer', 'manual', 'cli'] },
-    correlationId: { type: 'string' },
-    requestedAt: dateTime,
-    startedAt: nullableDateTime,
-    finishedAt: nullableDateTime,
-    reason: nullableString,
-    counts: object({
-      customersWritten: { type: 'integer', minimum: 0 },
-      customersFailed: { type: 'integer', minimum: 0 },
-      subscriptionsWritten: { type: 'integer', minimum: 0 },
-      subscriptionsFailed: {
-        type: 'integer',
-        minimum: 0,
-        description: 'Subscriptions of failed customers found before the customer failed.',
-      },
-      resourcesWritten: { type: 'integer', minimum: 0 },
-    }),
-    invocations: {
-      type: 'integer',
-      minimum: 0,
-      description: 'Invocations (time budgets) the run took so far.',
-    },
-  }),
-  PartnerUsageSummaryResponse: object({ snapshot: ref('Snapshot'), data: ref('PartnerUsageSummary') }),
-  CustomersResponse: object({
-    snapshot: ref('Snapshot'),
-    data: { type: 'array', items: ref('CustomerRecord') },
-    continuationToken: ref('ContinuationToken'),
-  }),
-  CustomerUsageSummaryResponse: object({
-    snapshot: ref('Snapshot'),
-    data: {
-      ...nullable(ref('CustomerUsageSummary')),
-      description: 'Null: no usage reported for the customer.',
-    },
-  }),
-  SubscriptionsResponse: object({
-    snapshot: ref('Snapshot'),
-    data: { type: 'array', items: ref('SubscriptionRecord') },
-  }),
-  SubscriptionResourcesResponse: object({ snapshot: ref('Snapshot'), data: ref('SubscriptionResources') }),
-  HistoryResponse: object({
-    snapshot: {
-      ...nullable(ref('Snapshot')),
-      description: 'The newest point of this page; null when the page is empty.',
-    },
-    data: { type: 'array', items: ref('HistoryPoint') },
-    continuationToken: ref('ContinuationToken'),
-  }),
-  ContinuationToken: {
-    type: ['string', 'null'],
-    description:
-      'Pass back as ?continuationToken= with the same route and filters for the next page; null on the last page.',
-  },
-  RunsResponse: object({ data: { type: 'array', items: ref('Run') } }),
-  RunResponse: object({ data: ref('Run') }),
-  Health: {
-    type: 'object',
-    properties: {
-      status: { type: 'string', enum: ['ok', 'unhealthy'] },
-      version: { type: 'string' },
-      failed: { type: 'array', items: { type: 'string' } },
-      checks: { type: 'object', additionalProperties: { type: 'object' } },
-    },
-    required: ['status', 'version', 'failed', 'checks'],
-  },
-};
+  );
+}
 
 const header = (description: string, required = false) => ({
   description,
@@ -251,7 +89,8 @@ function usageGet(options: {
   description?: string;
   schema: string;
   parameters?: unknown[];
-  csv?: boolean;
+  /** The route also answers CSV (`?format=csv` or `Accept: text/csv`), with these columns. */
+  csvColumns?: readonly string[];
   paged?: boolean;
   /** History: the snapshot headers are absent on an empty page, whose snapshot is null. */
   snapshotMayBeNull?: boolean;
@@ -263,20 +102,22 @@ function usageGet(options: {
     ...(options.paged ? pagingHeaders : {}),
   };
   const content: Record<string, unknown> = { 'application/json': { schema: ref(options.schema) } };
-  if (options.csv) {
-    content['text/csv'] = {
-      schema: { type: 'string', description: 'RFC 4180 CSV with a header row; same column names as JSON.' },
-    };
-  }
   return {
     operationId: options.operationId,
     summary: options.summary,
     ...(options.description ? { description: options.description } : {}),
     tags: ['usage'],
     security: [{ functionKey: [] }],
+    ...(options.csvColumns ? { 'x-csv-columns': [...options.csvColumns] } : {}),
     parameters: [...(options.parameters ?? []), { $ref: '#/components/parameters/IfNoneMatch' }],
     responses: {
-      '200': { description: 'OK', headers, content },
+      '200': {
+        description: options.csvColumns
+          ? `OK. With \`format=csv\` (or \`Accept: text/csv\`) the same data as RFC 4180 \`text/csv\`, one header row: ${options.csvColumns.join(', ')}.`
+          : 'OK',
+        headers,
+        content,
+      },
       '304': { description: 'Not modified: If-None-Match matched the current ETag.', headers },
       '404': error(options.notFound),
       ...commonErrors,
@@ -285,6 +126,14 @@ function usageGet(options: {
 }
 
 const p = (name: string) => ({ $ref: `#/components/parameters/${name}` });
+
+/** A route's query parameters, from its zod definition (QUERIES in src/api/schemas.ts). */
+function query(schema: z.ZodObject): Schema[] {
+  return Object.entries(schema.shape).map(([name, field]) => {
+    const { description, ...parameterSchema } = jsonSchema(field as z.ZodType);
+    return { name, in: 'query', ...(description ? { description } : {}), schema: parameterSchema };
+  });
+}
 
 const parameters: Record<string, unknown> = {
   customerId: {
@@ -300,36 +149,6 @@ const parameters: Record<string, unknown> = {
     required: true,
     description: 'Subscription id (GUID, any case).',
     schema: guid,
-  },
-  limit: {
-    name: 'limit',
-    in: 'query',
-    description: `Page size, 1-${MAX_LIMIT}.`,
-    schema: { type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT },
-  },
-  continuationToken: {
-    name: 'continuationToken',
-    in: 'query',
-    description: 'From the previous page; only valid with the same route, ids and filters.',
-    schema: { type: 'string', maxLength: 4096 },
-  },
-  format: {
-    name: 'format',
-    in: 'query',
-    description: 'Overrides the Accept header.',
-    schema: { type: 'string', enum: ['json', 'csv'] },
-  },
-  from: {
-    name: 'from',
-    in: 'query',
-    description: 'Earliest snapshot time, ISO-8601: a date (start of that UTC day) or a date-time with zone.',
-    schema: { type: 'string', anyOf: [{ format: 'date' }, { format: 'date-time' }] },
-  },
-  to: {
-    name: 'to',
-    in: 'query',
-    description: 'Latest snapshot time, ISO-8601: a date (end of that UTC day) or a date-time with zone.',
-    schema: { type: 'string', anyOf: [{ format: 'date' }, { format: 'date-time' }] },
   },
   IfNoneMatch: {
     name: 'If-None-Match',
@@ -372,29 +191,9 @@ export function openApiDocument(): Record<string, unknown> {
           operationId: 'listCustomers',
           summary: "Every customer's latest monthly usage record, paged.",
           schema: 'CustomersResponse',
-          csv: true,
+          csvColumns: CUSTOMER_COLUMNS,
           paged: true,
-          parameters: [
-            p('limit'),
-            p('continuationToken'),
-            { name: 'overBudget', in: 'query', schema: { type: 'boolean' }, description: 'true or false.' },
-            {
-              name: 'isUpgraded',
-              in: 'query',
-              schema: { type: 'boolean' },
-              description: 'true: Azure plan.',
-            },
-            {
-              name: 'currency',
-              in: 'query',
-              description: 'ISO currency code (EUR) or pricing locale (fr-FR), case-insensitive.',
-              schema: {
-                type: 'string',
-                pattern: '^([A-Za-z]{3}|[A-Za-z]{2,3}(-[A-Za-z]{4})?-([A-Za-z]{2}|\\d{3}))$',
-              },
-            },
-            p('format'),
-          ],
+          parameters: query(QUERIES.customers),
           notFound: 'NoSnapshotYet: no snapshot has completed.',
         }),
       },
@@ -421,8 +220,8 @@ export function openApiDocument(): Record<string, unknown> {
           operationId: 'listSubscriptionResources',
           summary: "A subscription's latest resource usage records.",
           schema: 'SubscriptionResourcesResponse',
-          csv: true,
-          parameters: [p('customerId'), p('subscriptionId'), p('format')],
+          csvColumns: RESOURCE_COLUMNS,
+          parameters: [p('customerId'), p('subscriptionId'), ...query(QUERIES.resources)],
           notFound:
             'CustomerNotFound (the customer is unknown), SubscriptionNotFound or SubscriptionNotSnapshotted.',
         }),
@@ -434,7 +233,7 @@ export function openApiDocument(): Record<string, unknown> {
           schema: 'HistoryResponse',
           paged: true,
           snapshotMayBeNull: true,
-          parameters: [p('customerId'), p('from'), p('to'), p('limit'), p('continuationToken')],
+          parameters: [p('customerId'), ...query(QUERIES.history)],
           notFound: 'CustomerNotFound or CustomerNotSnapshotted.',
         }),
       },
@@ -445,14 +244,7 @@ export function openApiDocument(): Record<string, unknown> {
           schema: 'HistoryResponse',
           paged: true,
           snapshotMayBeNull: true,
-          parameters: [
-            p('customerId'),
-            p('subscriptionId'),
-            p('from'),
-            p('to'),
-            p('limit'),
-            p('continuationToken'),
-          ],
+          parameters: [p('customerId'), p('subscriptionId'), ...query(QUERIES.history)],
           notFound:
             'CustomerNotFound (the customer is unknown), SubscriptionNotFound or SubscriptionNotSnapshotted.',
         }),
@@ -463,14 +255,7 @@ export function openApiDocument(): Record<string, unknown> {
           summary: 'Recent snapshot runs and their state, newest first.',
           tags: ['snapshots'],
           security: [{ masterKey: [] }],
-          parameters: [
-            {
-              name: 'limit',
-              in: 'query',
-              description: `How many runs, 1-${MAX_RUNS}.`,
-              schema: { type: 'integer', minimum: 1, maximum: MAX_RUNS, default: 20 },
-            },
-          ],
+          parameters: query(QUERIES.runs),
           responses: {
             '200': { description: 'OK', content: { 'application/json': { schema: ref('RunsResponse') } } },
             ...commonErrors,
@@ -520,7 +305,7 @@ export function openApiDocument(): Record<string, unknown> {
       },
     },
     components: {
-      schemas,
+      schemas: componentSchemas(),
       parameters,
       securitySchemes: {
         functionKey: {

@@ -8,26 +8,31 @@ import type {
 import { hasResourceBreakdown } from '../domain/usage';
 import type { HistoryPoint, SnapshotInfo } from '../domain/usageReader';
 import type { RunRecord } from '../domain/runs';
+import type { z } from 'zod';
+import { ISO_DATE_PREFIX } from '../domain/patterns';
+import type {
+  BillingPeriodSchema,
+  CustomerRecordSchema,
+  CustomerUsageSummarySchema,
+  HistoryPointSchema,
+  PartnerUsageSummarySchema,
+  ResourceRecordSchema,
+  RunSchema,
+  SnapshotSchema,
+  SubscriptionRecordSchema,
+  SubscriptionResourcesSchema,
+} from './schemas';
 
 /**
  * Domain → response bodies. Every documented field is always present (null when Partner Center
  * did not send it), names are camelCase, dates ISO-8601 UTC, and money is flat: the exact decimal
  * string in `totalCost` (and `budget`, …) next to `currencyCode` (ISO 4217, Azure plans) or
  * `currencyLocale` (legacy customers, e.g. "fr-FR"), plus `usdTotalCost` where Partner Center
- * gives one. The shapes here are the ones src/api/openapi.ts documents.
+ * gives one. The shapes are defined once, in src/api/schemas.ts.
  */
 
-export interface BillingPeriod {
-  start: string | null;
-  end: string | null;
-}
-
-export interface SnapshotMeta {
-  runId: string;
-  takenAt: string;
-  billingPeriod: BillingPeriod | null;
-  stale: boolean;
-}
+export type BillingPeriod = z.infer<typeof BillingPeriodSchema>;
+export type SnapshotMeta = z.infer<typeof SnapshotSchema>;
 
 export interface UsageEnvelope<T> {
   snapshot: SnapshotMeta | null;
@@ -42,87 +47,14 @@ interface Money {
   currencyLocale: string | null;
 }
 
-export interface PartnerUsageSummaryBody extends Money {
-  partnerId: string;
-  name: string | null;
-  customersOverBudget: number;
-  customersTrendingOver: number;
-  customersWithUsageBasedSubscription: number;
-  billingPeriod: BillingPeriod;
-  lastModifiedDate: string | null;
-}
-
-export interface CustomerRecordBody extends Money {
-  customerId: string;
-  name: string | null;
-  isUpgraded: boolean;
-  budget: string | null;
-  customerSpendingBudget: string | null;
-  percentUsed: string | null;
-  usdTotalCost: string | null;
-  lastModifiedDate: string | null;
-}
-
-export interface CustomerSummaryBody extends Money {
-  customerId: string;
-  name: string | null;
-  budget: string | null;
-  billingPeriod: BillingPeriod;
-  usdTotalCost: string | null;
-  lastModifiedDate: string | null;
-}
-
-export interface SubscriptionRecordBody extends Money {
-  subscriptionId: string;
-  name: string | null;
-  status: string;
-  offerId: string;
-  partnerOnRecord: string | null;
-  hasResourceBreakdown: boolean;
-  usdTotalCost: string | null;
-  lastModifiedDate: string | null;
-}
-
-export interface ResourceRecordBody extends Money {
-  resourceId: string;
-  name: string | null;
-  category: string;
-  subcategory: string;
-  quantityUsed: string;
-  unit: string;
-}
-
-export interface SubscriptionResourcesBody {
-  subscription: SubscriptionRecordBody;
-  hasResourceBreakdown: boolean;
-  resources: ResourceRecordBody[];
-}
-
-export interface HistoryPointBody extends Money {
-  runId: string;
-  takenAt: string;
-  billingPeriod: BillingPeriod | null;
-  usdTotalCost: string | null;
-}
-
-export interface RunBody {
-  runId: string;
-  state: RunRecord['state'];
-  trigger: RunRecord['trigger'];
-  correlationId: string;
-  requestedAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  reason: string | null;
-  counts: {
-    customersWritten: number;
-    customersFailed: number;
-    subscriptionsWritten: number;
-    subscriptionsFailed: number;
-    resourcesWritten: number;
-  };
-  invocations: number;
-}
+export type PartnerUsageSummaryBody = z.infer<typeof PartnerUsageSummarySchema>;
+export type CustomerRecordBody = z.infer<typeof CustomerRecordSchema>;
+export type CustomerSummaryBody = z.infer<typeof CustomerUsageSummarySchema>;
+export type SubscriptionRecordBody = z.infer<typeof SubscriptionRecordSchema>;
+export type ResourceRecordBody = z.infer<typeof ResourceRecordSchema>;
+export type SubscriptionResourcesBody = z.infer<typeof SubscriptionResourcesSchema>;
+export type HistoryPointBody = z.infer<typeof HistoryPointSchema>;
+export type RunBody = z.infer<typeof RunSchema>;
 
 /** ISO-8601 UTC when the text is a date; otherwise as stored (never invent a date). */
 export function isoDate(value: string): string;
@@ -130,7 +62,7 @@ export function isoDate(value: string | undefined): string | null;
 export function isoDate(value: string | undefined): string | null {
   if (value === undefined) return null;
   // Date.parse is lenient ("1" is 2001); only reformat text that already looks like ISO-8601.
-  const time = /^\d{4}-\d{2}-\d{2}/.test(value) ? Date.parse(value) : NaN;
+  const time = ISO_DATE_PREFIX.test(value) ? Date.parse(value) : NaN;
   return Number.isNaN(time) ? value : new Date(time).toISOString();
 }
 
@@ -144,6 +76,15 @@ function money(record: { totalCost: string; currencyCode?: string; currencyLocal
     currencyCode: record.currencyCode ?? null,
     currencyLocale: record.currencyLocale ?? null,
   };
+}
+
+/**
+ * The one rule for `usdTotalCost`: a USD figure only where Partner Center prices in a currency
+ * (Azure plans, `currencyCode`). Legacy records are priced by locale and Partner Center sends a
+ * placeholder 0 there (or nothing): that is no USD figure, so it is null on every route.
+ */
+function usd(record: { usdTotalCost?: string; currencyCode?: string }): string | null {
+  return record.currencyCode === undefined ? null : (record.usdTotalCost ?? null);
 }
 
 export function snapshotMeta(
@@ -187,7 +128,7 @@ export function customerRecordBody(record: CustomerMonthlyUsageRecord): Customer
     customerSpendingBudget: record.customerSpendingBudget ?? null,
     percentUsed: record.percentUsed ?? null,
     ...money(record),
-    usdTotalCost: record.usdTotalCost ?? null,
+    usdTotalCost: usd(record),
     lastModifiedDate: isoDate(record.lastModifiedDate),
   };
 }
@@ -199,7 +140,7 @@ export function customerSummaryBody(summary: CustomerUsageSummary): CustomerSumm
     budget: summary.budget ?? null,
     billingPeriod: { start: isoDate(summary.billingStartDate), end: isoDate(summary.billingEndDate) },
     ...money(summary),
-    usdTotalCost: summary.usdTotalCost ?? null,
+    usdTotalCost: usd(summary),
     lastModifiedDate: isoDate(summary.lastModifiedDate),
   };
 }
@@ -213,7 +154,7 @@ export function subscriptionRecordBody(record: SubscriptionMonthlyUsageRecord): 
     partnerOnRecord: record.partnerOnRecord ?? null,
     hasResourceBreakdown: hasResourceBreakdown(record),
     ...money(record),
-    usdTotalCost: record.usdTotalCost ?? null,
+    usdTotalCost: usd(record),
     lastModifiedDate: isoDate(record.lastModifiedDate),
   };
 }
@@ -236,7 +177,7 @@ export function historyPointBody(point: HistoryPoint): HistoryPointBody {
     takenAt: isoDate(point.takenAt),
     billingPeriod: period(point.billingStartDate, point.billingEndDate),
     totalCost: point.totalCost,
-    usdTotalCost: point.usdTotalCost ?? null,
+    usdTotalCost: usd(point),
     currencyCode: point.currencyCode ?? null,
     currencyLocale: point.currencyLocale ?? null,
   };

@@ -1,14 +1,14 @@
-import { isGuid } from '../domain/usage';
+import { CURRENCY_CODE, ISO_DATE, ISO_DATE_TIME, LOCALE } from '../domain/patterns';
 import { ApiError, quote } from './errors';
+import { DEFAULT_LIMIT, MAX_LIMIT } from './schemas';
+import type { z } from 'zod';
+import { formatParameter, guid } from './schemas';
 
 /**
  * Strict reading of what a caller sends. Everything that passes is in a closed, harmless
  * alphabet (GUIDs, booleans, letters, digits, ISO dates), so nothing a caller sends could change
  * the meaning of a Table filter even before the storage adapter escapes it.
  */
-
-export const MAX_LIMIT = 1000;
-export const DEFAULT_LIMIT = 100;
 
 /** The Functions host reads `code` as the function key; it is accepted on every route and ignored. */
 const HOST_PARAMETERS = new Set(['code']);
@@ -19,7 +19,7 @@ export function parseId(
   code: 'InvalidCustomerId' | 'InvalidSubscriptionId',
 ): string {
   const label = code === 'InvalidCustomerId' ? 'customerId' : 'subscriptionId';
-  if (raw === undefined || !isGuid(raw)) {
+  if (raw === undefined || !guid.safeParse(raw).success) {
     throw new ApiError(
       code,
       `${label} ${quote(raw ?? '')} is not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)`,
@@ -32,7 +32,8 @@ export function parseId(
  * The query string as a map of the allowed names, each given at most once. Unknown or repeated
  * names are a 400: a typo like `overbudget=true` must not silently return unfiltered data.
  */
-export function readQuery(query: URLSearchParams, allowed: readonly string[]): Map<string, string> {
+export function readQuery(query: URLSearchParams, schema: z.ZodObject): Map<string, string> {
+  const allowed = Object.keys(schema.shape);
   const values = new Map<string, string>();
   for (const [name, value] of query) {
     if (HOST_PARAMETERS.has(name)) continue;
@@ -47,7 +48,11 @@ export function readQuery(query: URLSearchParams, allowed: readonly string[]): M
   return values;
 }
 
-export function parseLimit(raw: string | undefined, max = MAX_LIMIT, fallback = DEFAULT_LIMIT): number {
+export function parseLimit(
+  raw: string | undefined,
+  max: number = MAX_LIMIT,
+  fallback: number = DEFAULT_LIMIT,
+): number {
   if (raw === undefined) return fallback;
   if (!/^[1-9]\d{0,5}$/.test(raw) || Number(raw) > max) {
     throw new ApiError('InvalidQuery', `limit ${quote(raw)} is not a whole number 1-${max}`);
@@ -62,10 +67,6 @@ export function parseBoolean(name: string, raw: string | undefined): boolean | u
   throw new ApiError('InvalidQuery', `${name} ${quote(raw)} is not true or false`);
 }
 
-const CURRENCY_CODE = /^[A-Za-z]{3}$/;
-// Language, optional script, region: "fr-FR", "en-US", "zh-Hans-CN".
-const LOCALE = /^[A-Za-z]{2,3}(-[A-Za-z]{4})?-([A-Za-z]{2}|\d{3})$/;
-
 /** An ISO currency code (upper-cased) or a locale (as given; the store matches case-insensitively). */
 export function parseCurrency(raw: string | undefined): string | undefined {
   if (raw === undefined) return undefined;
@@ -76,10 +77,6 @@ export function parseCurrency(raw: string | undefined): string | undefined {
     `currency ${quote(raw)} is neither an ISO currency code (EUR) nor a locale (fr-FR)`,
   );
 }
-
-const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
-const DATE_TIME =
-  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-](\d{2}):(\d{2}))$/i;
 
 /**
  * An ISO-8601 date (`2025-05-01`) or date-time with a zone (`2025-05-01T06:00:00Z`). A date
@@ -93,8 +90,8 @@ export function parseDate(name: 'from' | 'to', raw: string | undefined): Date | 
       'InvalidQuery',
       `${name} ${quote(raw)} is not an ISO-8601 date (2025-05-01) or date-time with zone (2025-05-01T06:00:00Z)`,
     );
-  const dateOnly = DATE_ONLY.exec(raw);
-  const dateTime = dateOnly ? undefined : DATE_TIME.exec(raw);
+  const dateOnly = ISO_DATE.exec(raw);
+  const dateTime = dateOnly ? undefined : ISO_DATE_TIME.exec(raw);
   const parts = dateOnly ?? dateTime;
   if (!parts) throw invalid();
   const [year, month, day] = [Number(parts[1]), Number(parts[2]), Number(parts[3])];
@@ -128,6 +125,7 @@ export function parseRange(
 
 export function parseFormat(raw: string | undefined): 'json' | 'csv' | undefined {
   if (raw === undefined) return undefined;
-  if (raw === 'json' || raw === 'csv') return raw;
+  const parsed = formatParameter.safeParse(raw);
+  if (parsed.success) return parsed.data;
   throw new ApiError('InvalidQuery', `format ${quote(raw)} is not json or csv`);
 }

@@ -1,4 +1,5 @@
 import { CronExpressionParser } from 'cron-parser';
+import { GUID } from '../domain/patterns';
 
 /**
  * Every setting the app reads, in one table. The loader, the README's configuration table, the
@@ -48,7 +49,6 @@ export function runsInAzure(env: Env): boolean {
   return AZURE_PLATFORM_MARKERS.some((name) => (env[name] ?? '') !== '');
 }
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 
 export function isLoopbackHost(hostname: string): boolean {

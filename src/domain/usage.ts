@@ -1,3 +1,5 @@
+import { GUID } from './patterns';
+
 /**
  * The usage data the app caches, as the Partner Center client hands it to the snapshot and the
  * storage adapter hands it to the API. Ids are lower-case GUID strings. Every amount is a
@@ -78,8 +80,6 @@ export const LEGACY_AZURE_OFFER_ID = 'MS-AZR-0145P';
 export function hasResourceBreakdown(subscription: Pick<SubscriptionMonthlyUsageRecord, 'offerId'>): boolean {
   return subscription.offerId.toUpperCase() === LEGACY_AZURE_OFFER_ID;
 }
-
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function isGuid(value: string): boolean {
   return GUID.test(value);

@@ -114,9 +114,11 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     const underPrefix =
       prefix === ''
         ? pathname
-        : pathname.toLowerCase().startsWith(`${prefix.toLowerCase()}/`)
-          ? pathname.slice(prefix.length + 1)
-          : undefined;
+        : pathname.toLowerCase() === prefix.toLowerCase()
+          ? '' // `/api` is the prefix itself: the catch-all answers it, as in Azure
+          : pathname.toLowerCase().startsWith(`${prefix.toLowerCase()}/`)
+            ? pathname.slice(prefix.length + 1)
+            : undefined;
     let match: { route: HttpRoute; params: Record<string, string> } | undefined;
     if (underPrefix !== undefined) {
       for (const route of routes) {

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { resetSettingsCache, SETTINGS } from '../../src/config/settings';
 import '../../src/index';
 import { registeredFunctions, triggerOf, type RegisteredFunction } from '../../src/localHost/functionsCore';
@@ -149,6 +151,53 @@ describe('after a snapshot of the sandbox', () => {
     }
     expect(resourcesSeen).toBeGreaterThan(0);
   }, 60_000);
+
+  test('when a legacy customer is read on every route, then usdTotalCost is null everywhere; an Azure plan has it everywhere', async () => {
+    type Usd = { currencyCode: string | null; usdTotalCost: string | null };
+    const list = json<{ data: Array<Usd & { customerId: string }> }>(
+      await get('/api/v1/customers?limit=1000'),
+    );
+    const kinds = new Set<string>();
+    for (const customer of list.data) {
+      const base = `/api/v1/customers/${customer.customerId}`;
+      const summary = json<{ data: Usd | null }>(await get(`${base}/usage-summary`)).data;
+      const subscriptions = json<{ data: Usd[] }>(await get(`${base}/subscriptions`)).data;
+      const history = json<{ data: Usd[] }>(await get(`${base}/history`)).data;
+      const legacy = customer.currencyCode === null;
+      kinds.add(legacy ? 'legacy' : 'azurePlan');
+      for (const record of [customer, ...(summary ? [summary] : []), ...subscriptions, ...history]) {
+        // Legacy: Partner Center's placeholder 0 is no USD figure. Azure plan: always a figure.
+        expect({ legacy, usd: record.usdTotalCost === null }).toEqual({ legacy, usd: legacy });
+      }
+    }
+    expect([...kinds].sort()).toEqual(['azurePlan', 'legacy']);
+  }, 60_000);
+
+  test('when the billing period is served, then its end is exclusive, as docs/api.md shows it', async () => {
+    const served = json<{ snapshot: { billingPeriod: { start: string; end: string } } }>(
+      await get('/api/v1/customers?limit=1'),
+    ).snapshot.billingPeriod;
+    const documented = (
+      JSON.parse(
+        /```json\n([\s\S]*?)```/.exec(fs.readFileSync(path.join(__dirname, '../../docs/api.md'), 'utf8'))![1],
+      ) as { snapshot: { billingPeriod: { start: string; end: string } } }
+    ).snapshot.billingPeriod;
+    // Both: a whole month, `end` the first instant after it.
+    for (const period of [served, documented]) {
+      const start = new Date(period.start);
+      const next = new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + 1, 1));
+      expect({ period, end: period.end }).toEqual({ period, end: next.toISOString() });
+    }
+  });
+
+  test('when the OpenAPI document is fetched without a key, then 200, and docs/security.md lists it as anonymous', async () => {
+    const res = await fetch(`${host.url}/api/v1/openapi.json`);
+    expect(res.status).toBe(200);
+    const security = fs.readFileSync(path.join(__dirname, '../../docs/security.md'), 'utf8');
+    const rows = security.split('\n').filter((line) => line.includes('`GET /api/v1/openapi.json`'));
+    expect(rows).toHaveLength(1);
+    expect(rows[0].split('|').map((cell) => cell.trim())[3]).toBe('anonymous');
+  });
 
   test('when the list is filtered by overBudget=true, then every customer returned is above its budget, exactly', async () => {
     const res = await get('/api/v1/customers?overBudget=true&limit=1000');

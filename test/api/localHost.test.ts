@@ -1,3 +1,4 @@
+import http from 'node:http';
 import fc from 'fast-check';
 import { startLocalHost, type LocalHost } from '../../src/localHost/host';
 import type { UsageStore } from '../../src/storage/tableUsageStore';
@@ -40,6 +41,23 @@ beforeAll(async () => {
 afterAll(() => host?.close());
 
 const key = (k: string) => ({ headers: { 'x-functions-key': k } });
+
+function raw(
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${host.url}${path}`, { method, headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
 const c1 = customerId(1);
 
 test('when a usage route is called without a key or with a wrong one, then 401; with the function or master key, then 200', async () => {
@@ -60,7 +78,10 @@ test('when snapshot control is called with the function key, then 401; with the 
   const { data } = (await queued.json()) as { data: { runId: string } };
   const again = await fetch(`${host.url}/api/v1/snapshots`, { method: 'POST', ...key(MASTER_KEY) });
   expect(again.status).toBe(409);
-  expect(((await again.json()) as { error: { code: string } }).error.code).toBe('RunAlreadyActive');
+  const conflict = (await again.json()) as { error: { code: string; message: string } };
+  expect(conflict.error.code).toBe('RunAlreadyActive');
+  // It names the active run, so the caller can follow that one instead of guessing.
+  expect(conflict.error.message).toContain(data.runId);
   const list = await fetch(`${host.url}/api/v1/snapshots`, key(MASTER_KEY));
   expect(((await list.json()) as { data: Array<{ runId: string }> }).data[0].runId).toBe(data.runId);
 });
@@ -70,6 +91,47 @@ test('when a route gets a method it does not serve, then 405 with Allow over HTT
   expect(res.status).toBe(405);
   expect(res.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
   expect(((await res.json()) as { error: { code: string } }).error.code).toBe('MethodNotAllowed');
+});
+
+test.each(['PROPFIND', 'PROPPATCH', 'MKCOL', 'PUT'])(
+  'when a route gets %s, then the same JSON 405 with Allow as any other unserved method',
+  async (method) => {
+    for (const path of ['/api/v1/customers', '/api/v1/openapi.json']) {
+      const res = await raw(method, path, { 'x-functions-key': FUNCTION_KEY });
+      expect({ path, status: res.status, allow: res.headers.allow }).toEqual({
+        path,
+        status: 405,
+        allow: 'GET, HEAD, OPTIONS',
+      });
+      expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect((JSON.parse(res.body) as { error: { code: string } }).error.code).toBe('MethodNotAllowed');
+    }
+  },
+);
+
+test('when TRACE is sent with a key, then it is refused and nothing of the request is echoed', async () => {
+  // @azure/functions builds a fetch Request, which refuses TRACE: no handler can run for it, so
+  // it is not registered and the host refuses it, as in Azure. What matters is that the key is
+  // never reflected (cross-site tracing) and nothing fails.
+  const res = await raw('TRACE', '/api/v1/customers', { 'x-functions-key': FUNCTION_KEY });
+  expect(res.status).toBe(404);
+  expect(res.body).not.toContain(FUNCTION_KEY);
+});
+
+test('when /api and /api/ are called, then both get the same JSON 404 RouteNotFound', async () => {
+  const answers = await Promise.all(
+    ['/api', '/api/', '/API'].map(async (path) => {
+      const res = await fetch(`${host.url}${path}`);
+      return {
+        status: res.status,
+        type: res.headers.get('content-type'),
+        code: ((await res.json()) as { error: { code: string } }).error.code,
+      };
+    }),
+  );
+  for (const answer of answers) {
+    expect(answer).toEqual({ status: 404, type: 'application/json; charset=utf-8', code: 'RouteNotFound' });
+  }
 });
 
 test.each([

@@ -1,11 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { freePort } from '../../src/localHost/freePort';
 import { describeUnderNode22 } from '../support/node22';
-import { uniqueTablePrefix } from '../support/tables';
+import { startNpmStart, waitForRun } from '../support/npmStartProcess';
 
 // `npm start`'s own server (dist/localHost/start.js, built by `npm test` before jest), driven over
 // HTTP: it starts Azurite and the sandbox itself, serves the app's registrations, runs a snapshot
@@ -26,75 +24,21 @@ function npmStartSuite(node: string): void {
   let sandboxUrl = '';
   let azuriteUrl = '';
 
-  interface Started {
-    child: ChildProcess;
-    output: () => string;
-    url: string;
-    sandboxUrl: string;
-    azuriteUrl: string;
-  }
-
   /** `npm start` on free ports with its own settings file, once it has listed every function. */
-  async function launch(node: string, options: { viaNpm?: boolean } = {}): Promise<Started> {
-    const sandboxPort = await freePort();
-    // Its own settings file: the run rotates the refresh token and writes it back there, which must
-    // never touch a developer's local.settings.json.
-    const settings = path.join(
-      fs.mkdtempSync(path.join(os.tmpdir(), 'npm-start-e2e-')),
-      'local.settings.json',
-    );
-    fs.copyFileSync(path.join(root, 'local.settings.sample.json'), settings);
-    fs.chmodSync(settings, 0o600);
-    const args = ['--port', '0', '--customers', '12', '--settings', settings];
-    // Through npm itself (npm, its shell, then node) where the test is about npm's process tree;
-    // --ignore-scripts skips prestart's build, done before jest.
-    const npmCli = process.env.npm_execpath;
-    const [command, argv] = !options.viaNpm
-      ? [node, [path.join(root, 'dist/localHost/start.js'), ...args]]
-      : npmCli && npmCli.endsWith('.js')
-        ? [node, [npmCli, 'start', '--ignore-scripts', '--', ...args]]
-        : ['npm', ['start', '--ignore-scripts', '--', ...args]];
-    const started = spawn(command, argv, {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        ...process.env,
-        PARTNER_CENTER_BASE_URL: `http://127.0.0.1:${sandboxPort}`,
-        PARTNER_CENTER_AUTHORITY_HOST: `http://127.0.0.1:${sandboxPort}`,
-        STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true',
-        TABLE_NAME_PREFIX: uniqueTablePrefix('e2e'),
-        // Every second, so a requested run is picked up at once rather than within five minutes.
-        SNAPSHOT_RESUME_SCHEDULE: '*/1 * * * * *',
-        LOCAL_HOST_FUNCTION_KEY: 'e2e-function-key',
-        LOCAL_HOST_MASTER_KEY: 'e2e-master-key',
-      },
+  const launch = (options: { viaNpm?: boolean } = {}) =>
+    startNpmStart({
+      tablePrefix: 'e2e',
+      functionKey: 'e2e-function-key',
+      masterKey: 'e2e-master-key',
+      node,
+      viaNpm: options.viaNpm,
     });
-    let text = '';
-    started.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString()));
-    started.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString()));
-    const deadline = Date.now() + 60_000;
-    // The launcher's last line: by then every function has been listed.
-    while (!text.includes('Ctrl-C stops')) {
-      if (Date.now() > deadline || started.exitCode !== null)
-        throw new Error(`npm start did not come up:\n${text}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    settingsFile = settings;
-    return {
-      child: started,
-      output: () => text,
-      url: (/Functions \((http:\/\/[^)]+)\)/.exec(text) as RegExpExecArray)[1],
-      sandboxUrl: (/Partner Center sandbox: (\S+)/.exec(text) as RegExpExecArray)[1],
-      azuriteUrl: (/Azurite \(in memory\): (\S+)/.exec(text) as RegExpExecArray)[1],
-    };
-  }
 
   let settingsFile = '';
   beforeAll(async () => {
-    const started = await launch(node);
-    child = started.child;
+    const started = await launch();
     output = started.output();
-    ({ url, sandboxUrl, azuriteUrl } = started);
+    ({ child, url, sandboxUrl, azuriteUrl, settingsFile } = started);
   });
 
   afterAll(() => {
@@ -127,15 +71,7 @@ function npmStartSuite(node: string): void {
     expect(accepted.status).toBe(202);
     const { data: run } = (await accepted.json()) as { data: { runId: string } };
 
-    let state = '';
-    const deadline = Date.now() + 45_000;
-    while (!['succeeded', 'partial', 'failed'].includes(state) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 250));
-      const runs = (await (await fetch(`${url}/api/v1/snapshots`, { headers: masterKey })).json()) as {
-        data: Array<{ runId: string; state: string }>;
-      };
-      state = runs.data.find((r) => r.runId === run.runId)?.state ?? '';
-    }
+    const state = await waitForRun(url, 'e2e-master-key', run.runId);
     expect(state).toBe('succeeded');
 
     const customers = await fetch(`${url}/api/v1/customers?limit=1000`, { headers: fnKey });
@@ -175,7 +111,7 @@ function npmStartSuite(node: string): void {
   ])(
     'when npm start (%s) is killed with SIGKILL, then its server, Azurite and sandbox stop answering within 10 s',
     async (_, viaNpm) => {
-      const started = await launch(node, { viaNpm });
+      const started = await launch({ viaNpm });
       const targets = [started.url, started.sandboxUrl, started.azuriteUrl].map((target) => new URL(target));
       for (const { hostname, port } of targets) expect(await accepts(hostname, Number(port))).toBe(true);
 

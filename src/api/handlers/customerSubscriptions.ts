@@ -4,6 +4,7 @@ import { subscriptionRecordBody } from '../representation';
 import { usageApi, type UsageApiDependencies } from '../usageResponse';
 import { parseId, readQuery } from '../validation';
 import { foundCustomer } from './customerLookup';
+import { QUERIES } from '../schemas';
 
 /** GET /api/v1/customers/{customerId}/subscriptions: the latest record of each of its subscriptions. */
 export function createCustomerSubscriptionsHandler(deps: UsageApiDependencies): ApiHandler {
@@ -11,7 +12,7 @@ export function createCustomerSubscriptionsHandler(deps: UsageApiDependencies): 
   return endpoint({
     GET: async (request) => {
       const customerId = parseId(request.params.customerId, 'InvalidCustomerId');
-      readQuery(request.query, []);
+      readQuery(request.query, QUERIES.none);
       chooseFormat(request.headers.get('accept'), undefined, ['json']);
       const view = foundCustomer(await api.reader.getCustomer(customerId), customerId);
       return api.respond(request, {

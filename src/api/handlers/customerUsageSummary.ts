@@ -4,6 +4,7 @@ import { customerSummaryBody } from '../representation';
 import { usageApi, type UsageApiDependencies } from '../usageResponse';
 import { parseId, readQuery } from '../validation';
 import { foundCustomer } from './customerLookup';
+import { QUERIES } from '../schemas';
 
 /**
  * GET /api/v1/customers/{customerId}/usage-summary: the customer's latest summary; `data` is null
@@ -14,7 +15,7 @@ export function createCustomerUsageSummaryHandler(deps: UsageApiDependencies): A
   return endpoint({
     GET: async (request) => {
       const customerId = parseId(request.params.customerId, 'InvalidCustomerId');
-      readQuery(request.query, []);
+      readQuery(request.query, QUERIES.none);
       chooseFormat(request.headers.get('accept'), undefined, ['json']);
       const view = foundCustomer(await api.reader.getCustomer(customerId), customerId);
       return api.respond(request, {

@@ -5,8 +5,7 @@ import { customerRecordBody } from '../representation';
 import { usageApi, type UsageApiDependencies } from '../usageResponse';
 import { parseBoolean, parseCurrency, parseFormat, parseLimit, readQuery } from '../validation';
 import { noSnapshotYet } from './partnerUsageSummary';
-
-const QUERY = ['limit', 'continuationToken', 'overBudget', 'isUpgraded', 'currency', 'format'] as const;
+import { QUERIES } from '../schemas';
 
 /**
  * GET /api/v1/customers: every customer's latest monthly usage record, filtered and paged
@@ -16,7 +15,7 @@ export function createCustomersHandler(deps: UsageApiDependencies): ApiHandler {
   const api = usageApi(deps);
   return endpoint({
     GET: async (request) => {
-      const query = readQuery(request.query, QUERY);
+      const query = readQuery(request.query, QUERIES.customers);
       const limit = parseLimit(query.get('limit'));
       const filter = {
         overBudget: parseBoolean('overBudget', query.get('overBudget')),

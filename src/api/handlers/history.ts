@@ -4,8 +4,7 @@ import { chooseFormat } from '../negotiation';
 import { historyPointBody } from '../representation';
 import type { UsageApi } from '../usageResponse';
 import { parseLimit, parseRange, readQuery } from '../validation';
-
-const QUERY = ['from', 'to', 'limit', 'continuationToken'] as const;
+import { QUERIES } from '../schemas';
 
 export interface HistoryQuery {
   from?: Date;
@@ -26,7 +25,7 @@ export async function historyResponse(
   ids: string[],
   read: (query: HistoryQuery) => Promise<Page<HistoryPoint>>,
 ): Promise<HttpResponseInit> {
-  const query = readQuery(request.query, QUERY);
+  const query = readQuery(request.query, QUERIES.history);
   const { from, to } = parseRange(query.get('from'), query.get('to'));
   const limit = parseLimit(query.get('limit'));
   chooseFormat(request.headers.get('accept'), undefined, ['json']);

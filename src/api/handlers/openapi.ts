@@ -2,6 +2,7 @@ import { endpoint, type ApiHandler } from '../endpoint';
 import { ifNoneMatchHits, strongETag } from '../etag';
 import { openApiDocument } from '../openapi';
 import { readQuery } from '../validation';
+import { QUERIES } from '../schemas';
 
 /** GET /api/v1/openapi.json: the OpenAPI 3.1 description of this API. */
 export function createOpenApiHandler(): ApiHandler {
@@ -9,7 +10,7 @@ export function createOpenApiHandler(): ApiHandler {
   const etag = strongETag(body);
   return endpoint({
     GET: async (request) => {
-      readQuery(request.query, []);
+      readQuery(request.query, QUERIES.none);
       const headers = { ETag: etag, 'Cache-Control': 'public, max-age=3600' };
       if (ifNoneMatchHits(request.headers.get('if-none-match'), etag)) return { status: 304, headers };
       return {

@@ -9,6 +9,7 @@ import {
 import { usageApi, type UsageApiDependencies } from '../usageResponse';
 import { parseFormat, parseId, readQuery } from '../validation';
 import { foundSubscription } from './customerLookup';
+import { QUERIES } from '../schemas';
 
 /**
  * GET /api/v1/customers/{customerId}/subscriptions/{subscriptionId}/resources: the subscription's
@@ -21,7 +22,7 @@ export function createSubscriptionResourcesHandler(deps: UsageApiDependencies): 
     GET: async (request) => {
       const customerId = parseId(request.params.customerId, 'InvalidCustomerId');
       const subscriptionId = parseId(request.params.subscriptionId, 'InvalidSubscriptionId');
-      const query = readQuery(request.query, ['format']);
+      const query = readQuery(request.query, QUERIES.resources);
       const format = chooseFormat(request.headers.get('accept'), parseFormat(query.get('format')), [
         'json',
         'csv',

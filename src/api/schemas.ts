@@ -1,0 +1,299 @@
+import { z } from 'zod';
+import { CURRENCY_CODE, DECIMAL, GUID, ISO_DATE, ISO_DATE_TIME, LOCALE } from '../domain/patterns';
+import { API_ERROR_CODES } from './errors';
+
+/**
+ * Every response body of the API, defined once. The TypeScript types (`z.infer`), the OpenAPI
+ * document's component schemas (`z.toJSONSchema`, see src/api/openapi.ts) and the CSV columns
+ * (src/api/csv.ts) all come from these. Objects are closed in the document, so a field added to
+ * a response without adding it here fails test/api/openapi.test.ts.
+ */
+
+/** Every schema with an id is a component of the OpenAPI document, referenced by that id. */
+export const components = z.registry<{ id: string; description?: string }>();
+
+const named = <T extends z.ZodType>(id: string, schema: T, description?: string): T => {
+  components.add(schema, { id, ...(description ? { description } : {}) });
+  return schema;
+};
+
+const decimal = (description: string) => z.string().regex(DECIMAL).describe(description);
+const nullableDecimal = (description: string) => z.string().regex(DECIMAL).nullable().describe(description);
+const dateTime = z.string().meta({ format: 'date-time' });
+const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+/** Query and path parameters: the validators in src/api/validation.ts and the document use these. */
+export const guid = z.string().regex(GUID);
+export const currencyFilter = z.string().regex(new RegExp(`${CURRENCY_CODE.source}|${LOCALE.source}`));
+export const formatParameter = z.enum(['json', 'csv']);
+export const dateOrDateTime = z.union([z.string().regex(ISO_DATE), z.string().regex(ISO_DATE_TIME)]);
+
+export const MAX_LIMIT = 1000;
+export const DEFAULT_LIMIT = 100;
+export const MAX_RUNS = 100;
+export const DEFAULT_RUNS = 20;
+
+const pageSize = (max: number, fallback: number, description: string) =>
+  z.int().min(1).max(max).default(fallback).describe(description);
+const limit = pageSize(MAX_LIMIT, DEFAULT_LIMIT, `Page size, 1-${MAX_LIMIT}.`);
+const continuationToken = z
+  .string()
+  .max(4096)
+  .describe('From the previous page; only valid with the same route, ids and filters.');
+const format = formatParameter.describe(
+  'csv: the body is RFC 4180 `text/csv` (columns in `x-csv-columns` and the 200 description) instead of ' +
+    "JSON; overrides the Accept header. A typed client reads it as text (openapi-fetch: `parseAs: 'text'`).",
+);
+
+/**
+ * Each route's query parameters, all optional. A handler accepts exactly these names (any other
+ * is a 400, see readQuery) and the document lists exactly these.
+ */
+export const QUERIES = {
+  none: z.object({}),
+  customers: z.object({
+    limit,
+    continuationToken,
+    overBudget: z.boolean().describe('true or false.'),
+    isUpgraded: z.boolean().describe('true: Azure plan.'),
+    currency: currencyFilter.describe('ISO currency code (EUR) or pricing locale (fr-FR), case-insensitive.'),
+    format,
+  }),
+  resources: z.object({ format }),
+  history: z.object({
+    from: dateOrDateTime.describe(
+      'Earliest snapshot time, ISO-8601: a date (start of that UTC day) or a date-time with zone.',
+    ),
+    to: dateOrDateTime.describe(
+      'Latest snapshot time, ISO-8601: a date (end of that UTC day) or a date-time with zone.',
+    ),
+    limit,
+    continuationToken,
+  }),
+  runs: z.object({ limit: pageSize(MAX_RUNS, DEFAULT_RUNS, `How many runs, 1-${MAX_RUNS}.`) }),
+} satisfies Record<string, z.ZodObject>;
+
+const money = {
+  totalCost: decimal('Exact decimal amount as Partner Center sent it, in the record currency.'),
+  currencyCode: z.string().nullable().describe('ISO 4217 code (Azure plan customers).'),
+  currencyLocale: z.string().nullable().describe('Pricing locale, e.g. fr-FR (legacy customers).'),
+};
+const usdTotalCost = nullableDecimal(
+  'The total in USD; null whenever Partner Center gives no USD figure (legacy customers).',
+);
+
+export const ErrorSchema = named(
+  'Error',
+  z.object({ error: z.object({ code: z.enum(API_ERROR_CODES), message: z.string() }) }),
+);
+
+export const BillingPeriodSchema = named(
+  'BillingPeriod',
+  z.object({ start: dateTime.nullable(), end: dateTime.nullable() }),
+  'The billing period: start inclusive, end exclusive (the first instant after the period).',
+);
+
+export const SnapshotSchema = named(
+  'Snapshot',
+  z.object({
+    runId: z.string().describe('Id of the snapshot run that wrote this data.'),
+    takenAt: dateTime.describe('When the data was read from Partner Center.'),
+    billingPeriod: BillingPeriodSchema.nullable(),
+    stale: z.boolean().describe('True when takenAt is older than STALE_AFTER_MINUTES.'),
+  }),
+  'Which snapshot the data comes from.',
+);
+
+export const PartnerUsageSummarySchema = named(
+  'PartnerUsageSummary',
+  z.object({
+    partnerId: z.string(),
+    name: z.string().nullable(),
+    customersOverBudget: count,
+    customersTrendingOver: count,
+    customersWithUsageBasedSubscription: count,
+    billingPeriod: BillingPeriodSchema,
+    ...money,
+    lastModifiedDate: dateTime.nullable(),
+  }),
+);
+
+// Field order is the CSV column order.
+export const CustomerRecordSchema = named(
+  'CustomerRecord',
+  z.object({
+    customerId: guid,
+    name: z.string().nullable(),
+    isUpgraded: z.boolean().describe('True: the customer has an Azure plan.'),
+    budget: nullableDecimal('Spending budget; null when none is set.'),
+    customerSpendingBudget: nullableDecimal('customerSpendingBudget.amount, when Partner Center sends it.'),
+    percentUsed: nullableDecimal('Percentage of the budget used.'),
+    totalCost: money.totalCost,
+    usdTotalCost,
+    currencyCode: money.currencyCode,
+    currencyLocale: money.currencyLocale,
+    lastModifiedDate: dateTime.nullable(),
+  }),
+);
+
+export const CustomerUsageSummarySchema = named(
+  'CustomerUsageSummary',
+  z.object({
+    customerId: guid,
+    name: z.string().nullable(),
+    budget: nullableDecimal('Spending budget; null when none is set.'),
+    billingPeriod: BillingPeriodSchema,
+    ...money,
+    usdTotalCost,
+    lastModifiedDate: dateTime.nullable(),
+  }),
+);
+
+export const SubscriptionRecordSchema = named(
+  'SubscriptionRecord',
+  z.object({
+    subscriptionId: guid,
+    name: z.string().nullable(),
+    status: z.string(),
+    offerId: z.string().describe('MS-AZR-0145P for a legacy Microsoft Azure subscription.'),
+    partnerOnRecord: z.string().nullable(),
+    hasResourceBreakdown: z.boolean().describe('Only legacy subscriptions have resources.'),
+    ...money,
+    usdTotalCost,
+    lastModifiedDate: dateTime.nullable(),
+  }),
+);
+
+// Field order is the CSV column order (after subscriptionId).
+export const ResourceRecordSchema = named(
+  'ResourceRecord',
+  z.object({
+    resourceId: z.string(),
+    name: z.string().nullable(),
+    category: z.string(),
+    subcategory: z.string(),
+    quantityUsed: decimal('Exact decimal quantity in `unit`.'),
+    unit: z.string(),
+    ...money,
+  }),
+);
+
+export const SubscriptionResourcesSchema = named(
+  'SubscriptionResources',
+  z.object({
+    subscription: SubscriptionRecordSchema,
+    hasResourceBreakdown: z
+      .boolean()
+      .describe('False for Azure plans: Partner Center has no breakdown for them; resources is empty.'),
+    resources: z.array(ResourceRecordSchema),
+  }),
+);
+
+export const HistoryPointSchema = named(
+  'HistoryPoint',
+  z.object({
+    runId: z.string(),
+    takenAt: dateTime,
+    billingPeriod: BillingPeriodSchema.nullable(),
+    totalCost: money.totalCost,
+    usdTotalCost,
+    currencyCode: money.currencyCode,
+    currencyLocale: money.currencyLocale,
+  }),
+);
+
+export const RUN_STATES = ['queued', 'running', 'succeeded', 'partial', 'failed'] as const;
+export const RUN_TRIGGERS = ['timer', 'manual', 'cli'] as const;
+
+export const RunSchema = named(
+  'Run',
+  z.object({
+    runId: z.string(),
+    state: z.enum(RUN_STATES),
+    trigger: z.enum(RUN_TRIGGERS),
+    correlationId: z.string(),
+    requestedAt: dateTime,
+    startedAt: dateTime.nullable(),
+    finishedAt: dateTime.nullable(),
+    reason: z.string().nullable(),
+    counts: z.object({
+      customersWritten: count,
+      customersFailed: count,
+      subscriptionsWritten: count,
+      subscriptionsFailed: count.describe(
+        'Subscriptions of failed customers found before the customer failed.',
+      ),
+      resourcesWritten: count,
+    }),
+    invocations: count.describe('Invocations (time budgets) the run took so far.'),
+  }),
+);
+
+const ContinuationTokenSchema = named(
+  'ContinuationToken',
+  z
+    .string()
+    .nullable()
+    .describe(
+      'Pass back as ?continuationToken= with the same route and filters for the next page; null on the last page.',
+    ),
+);
+
+export const PartnerUsageSummaryResponseSchema = named(
+  'PartnerUsageSummaryResponse',
+  z.object({ snapshot: SnapshotSchema, data: PartnerUsageSummarySchema }),
+);
+export const CustomersResponseSchema = named(
+  'CustomersResponse',
+  z.object({
+    snapshot: SnapshotSchema,
+    data: z.array(CustomerRecordSchema),
+    continuationToken: ContinuationTokenSchema,
+  }),
+);
+export const CustomerUsageSummaryResponseSchema = named(
+  'CustomerUsageSummaryResponse',
+  z.object({
+    snapshot: SnapshotSchema,
+    data: CustomerUsageSummarySchema.nullable().describe('Null: no usage reported for the customer.'),
+  }),
+);
+export const SubscriptionsResponseSchema = named(
+  'SubscriptionsResponse',
+  z.object({ snapshot: SnapshotSchema, data: z.array(SubscriptionRecordSchema) }),
+);
+export const SubscriptionResourcesResponseSchema = named(
+  'SubscriptionResourcesResponse',
+  z.object({ snapshot: SnapshotSchema, data: SubscriptionResourcesSchema }),
+);
+export const HistoryResponseSchema = named(
+  'HistoryResponse',
+  z.object({
+    snapshot: SnapshotSchema.nullable().describe(
+      'The newest point of this page; null when the page is empty.',
+    ),
+    data: z.array(HistoryPointSchema),
+    continuationToken: ContinuationTokenSchema,
+  }),
+);
+export const RunsResponseSchema = named('RunsResponse', z.object({ data: z.array(RunSchema) }));
+export const RunResponseSchema = named('RunResponse', z.object({ data: RunSchema }));
+
+export const HealthSchema = named(
+  'Health',
+  z.object({
+    status: z.enum(['ok', 'unhealthy']),
+    version: z.string(),
+    failed: z.array(z.string()).describe('Names of the checks that failed.'),
+    checks: z
+      .record(
+        z.string(),
+        z.object({
+          ok: z.boolean(),
+          durationMs: count,
+          error: z.string().optional().describe('An error class or code, when the check failed.'),
+        }),
+      )
+      .describe('One entry per dependency checked (storage, secrets).'),
+  }),
+);

@@ -10,9 +10,18 @@ import type {
   PartnerUsageSummary,
   SubscriptionMonthlyUsageRecord,
 } from '../domain/usage';
+import type {
+  AzureEntitlement,
+  MeterUsageRecord,
+  ResourceUsageRecord,
+  SpendingBudget,
+  SubscriptionUsageSummary,
+} from '../domain/azurePlan';
+import type { Decimal } from '../domain/usage';
 import type { Logger } from '../observability/logger';
 import type { TokenProvider } from './auth';
 import {
+  InvalidBudgetAmountError,
   PartnerCenterError,
   PartnerCenterNetworkError,
   PartnerCenterTimeoutError,
@@ -23,16 +32,21 @@ import {
 import { parseJson, tryParseJson } from './json';
 import { createRequestLimiter, type RequestLimiter } from './limiter';
 import { paginate, type PageRequest } from './paging';
-import type { CallOptions, PartnerCenterClient } from './partnerCenterClient';
+import type { AzurePlanUsageClient, CallOptions, PartnerCenterClient } from './partnerCenterClient';
 import { DEFAULT_RETRY, parseRetryAfter, withRetries, type RetryPolicy } from './retry';
 import {
+  azureEntitlementSchema,
   azureResourceMonthlyUsageRecordSchema,
   collectionPageSchema,
   customerMonthlyUsageRecordSchema,
   customerUsageSummarySchema,
   errorBodySchema,
+  meterUsageRecordSchema,
   partnerUsageSummarySchema,
+  resourceUsageRecordSchema,
   subscriptionMonthlyUsageRecordSchema,
+  subscriptionUsageSummarySchema,
+  usageBudgetSchema,
   validate,
 } from './schemas';
 import { createHttp, send } from './transport';
@@ -52,6 +66,15 @@ export interface PartnerCenterClientOptions {
 /** Partner Center's "Customer does not have usage data.": a normal state, not a failure. */
 export const NO_USAGE_DATA = 3000;
 
+/** A request of the client: a page of a collection, or a PATCH with its JSON body. */
+interface ClientRequest extends PageRequest {
+  method?: 'GET' | 'PATCH';
+  body?: string;
+}
+
+// A plain non-negative decimal, as Partner Center writes amounts; no sign, exponent or spaces.
+const BUDGET_AMOUNT = /^(0|[1-9]\d*)(\.\d+)?$/;
+
 interface Fetched {
   body: unknown;
   context: RequestIds & { endpoint: string };
@@ -63,11 +86,13 @@ interface Fetched {
  * the run's MS-CorrelationId and the app's User-Agent, is retried within bounds on 429/408/5xx,
  * network errors, timeouts and unparseable bodies, and re-authenticates once on a 401.
  */
-export function createPartnerCenterClient(options: PartnerCenterClientOptions): PartnerCenterClient {
+export function createPartnerCenterClient(
+  options: PartnerCenterClientOptions,
+): PartnerCenterClient & AzurePlanUsageClient {
   return new HttpPartnerCenterClient(options);
 }
 
-class HttpPartnerCenterClient implements PartnerCenterClient {
+class HttpPartnerCenterClient implements PartnerCenterClient, AzurePlanUsageClient {
   private readonly http: AxiosInstance;
   private readonly limiter: RequestLimiter;
   private readonly retry: RetryPolicy;
@@ -131,6 +156,87 @@ class HttpPartnerCenterClient implements PartnerCenterClient {
     );
   }
 
+  async getSubscriptionUsageSummary(
+    customerId: string,
+    subscriptionId: string,
+    call: CallOptions = {},
+  ): Promise<SubscriptionUsageSummary | undefined> {
+    try {
+      const fetched = await this.fetchJson(
+        { path: `${subscriptionPath(customerId, subscriptionId)}/usagesummary`, headers: {} },
+        call,
+      );
+      return check(subscriptionUsageSummarySchema, fetched.body, [], fetched.context);
+    } catch (error) {
+      if (error instanceof PartnerCenterError && error.pcCode === NO_USAGE_DATA) return undefined;
+      throw error;
+    }
+  }
+
+  listMeterUsageRecords(
+    customerId: string,
+    planId: string,
+    call: CallOptions = {},
+  ): AsyncIterable<MeterUsageRecord> {
+    return this.list(
+      `${subscriptionPath(customerId, planId)}/meterusagerecords`,
+      meterUsageRecordSchema,
+      call,
+    );
+  }
+
+  listPlanResourceUsageRecords(
+    customerId: string,
+    planId: string,
+    call: CallOptions = {},
+  ): AsyncIterable<ResourceUsageRecord> {
+    return this.list(
+      `${subscriptionPath(customerId, planId)}/resourceusagerecords`,
+      resourceUsageRecordSchema,
+      call,
+    );
+  }
+
+  listAzureEntitlements(
+    customerId: string,
+    planId: string,
+    call: CallOptions = {},
+  ): AsyncIterable<AzureEntitlement> {
+    return this.list(
+      `${subscriptionPath(customerId, planId)}/azureEntitlements`,
+      azureEntitlementSchema,
+      call,
+    );
+  }
+
+  async getUsageBudget(customerId: string, call: CallOptions = {}): Promise<SpendingBudget> {
+    const fetched = await this.fetchJson(
+      { path: `/v1/customers/${encodeURIComponent(customerId)}/usagebudget`, headers: {} },
+      call,
+    );
+    return check(usageBudgetSchema, fetched.body, [], fetched.context);
+  }
+
+  async setUsageBudget(
+    customerId: string,
+    amount: Decimal | null,
+    call: CallOptions = {},
+  ): Promise<SpendingBudget> {
+    if (amount !== null && !BUDGET_AMOUNT.test(amount)) throw new InvalidBudgetAmountError(amount);
+    // The amount goes in as its own digits, so no double rounds it on the way out.
+    const body = `{"Amount":${amount ?? 'null'},"Attributes":{"ObjectType":"SpendingBudget"}}`;
+    const fetched = await this.fetchJson(
+      {
+        method: 'PATCH',
+        path: `/v1/customers/${encodeURIComponent(customerId)}/usagebudget`,
+        headers: { 'Content-Type': 'application/json' },
+        body,
+      },
+      call,
+    );
+    return check(usageBudgetSchema, fetched.body, [], fetched.context);
+  }
+
   private list<S extends z.ZodType>(
     path: string,
     itemSchema: S,
@@ -150,10 +256,16 @@ class HttpPartnerCenterClient implements PartnerCenterClient {
     );
   }
 
-  private async fetchJson(request: PageRequest, call: CallOptions): Promise<Fetched> {
+  /**
+   * One request with the limiter, retries and re-authentication. A PATCH goes through the same
+   * retries as a GET: the only PATCH is usagebudget, which sets an absolute amount, so a repeat
+   * after an answer that was lost (5xx, reset, timeout) cannot change the outcome.
+   */
+  private async fetchJson(request: ClientRequest, call: CallOptions): Promise<Fetched> {
     const { settings, tokens, logger } = this.options;
     const correlationId = call.correlationId ?? randomUUID();
-    const endpoint = `GET ${request.path.split('?')[0]}`;
+    const method = request.method ?? 'GET';
+    const endpoint = `${method} ${request.path.split('?')[0]}`;
     const url = `${settings.baseUrl}${request.path}`;
     let reauthenticated = false;
     // The ids of the latest attempt, for the retry's log line.
@@ -167,8 +279,9 @@ class HttpPartnerCenterClient implements PartnerCenterClient {
           const token = await tokens.getAccessToken({ signal: call.signal });
           const startedAt = Date.now();
           const outcome = await send(this.http, {
-            method: 'GET',
+            method,
             url,
+            data: request.body,
             headers: {
               ...request.headers,
               Authorization: `Bearer ${token}`,
@@ -220,7 +333,7 @@ class HttpPartnerCenterClient implements PartnerCenterClient {
           return { kind: 'again' };
         }
         const error = httpError(outcome.status, outcome.text, {
-          method: 'GET',
+          method,
           path: request.path,
           ids,
           attempts,
@@ -251,6 +364,10 @@ class HttpPartnerCenterClient implements PartnerCenterClient {
       },
     );
   }
+}
+
+function subscriptionPath(customerId: string, subscriptionId: string): string {
+  return `/v1/customers/${encodeURIComponent(customerId)}/subscriptions/${encodeURIComponent(subscriptionId)}`;
 }
 
 /** 408, 429 and 5xx other than 501/505 (which will not change on a second try). */

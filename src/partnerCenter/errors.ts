@@ -245,3 +245,18 @@ export function isPartnerCenterError(error: unknown): error is PartnerCenterErro
 export function isReconsentRequired(error: unknown): error is ReconsentRequiredError {
   return error instanceof ReconsentRequiredError;
 }
+
+/** A budget amount the client will not send: not a plain non-negative decimal such as "1500" or "99.95". */
+export class InvalidBudgetAmountError extends PartnerCenterClientError {
+  readonly code = 'InvalidBudgetAmount';
+
+  constructor(readonly amount: string) {
+    super(
+      `A spending budget must be a non-negative decimal number such as "1500" or "99.95", got "${amount.slice(0, 40)}"`,
+    );
+  }
+
+  protected override fields(): Record<string, unknown> {
+    return { amount: this.amount.slice(0, 40) };
+  }
+}

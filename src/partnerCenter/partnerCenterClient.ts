@@ -5,6 +5,14 @@ import type {
   PartnerUsageSummary,
   SubscriptionMonthlyUsageRecord,
 } from '../domain/usage';
+import type {
+  AzureEntitlement,
+  MeterUsageRecord,
+  ResourceUsageRecord,
+  SpendingBudget,
+  SubscriptionUsageSummary,
+} from '../domain/azurePlan';
+import type { Decimal } from '../domain/usage';
 
 export interface CallOptions {
   /** One per snapshot run; sent as MS-CorrelationId on every request of the run. */
@@ -38,4 +46,49 @@ export interface PartnerCenterClient {
     subscriptionId: string,
     options?: CallOptions,
   ): AsyncIterable<AzureResourceMonthlyUsageRecord>;
+}
+
+/**
+ * Partner Center's per-subscription and budget calls, Azure plans' detail above all (see the
+ * "Per Azure plan" notes). Kept apart from PartnerCenterClient so that callers and test doubles
+ * of the snapshot's calls need not implement these until they use them; the client
+ * createPartnerCenterClient returns implements both. Same errors as PartnerCenterClient.
+ */
+export interface AzurePlanUsageClient {
+  /**
+   * `…/subscriptions/{id}/usagesummary`, for a legacy subscription or an Azure plan (App+User).
+   * Undefined on 3000 "does not have usage data.", as for the customer summary.
+   */
+  getSubscriptionUsageSummary(
+    customerId: string,
+    subscriptionId: string,
+    options?: CallOptions,
+  ): Promise<SubscriptionUsageSummary | undefined>;
+  /** `…/subscriptions/{plan}/meterusagerecords` (Azure plans only; App+User). */
+  listMeterUsageRecords(
+    customerId: string,
+    planId: string,
+    options?: CallOptions,
+  ): AsyncIterable<MeterUsageRecord>;
+  /** `…/subscriptions/{plan}/resourceusagerecords` (Azure plans only; App+User). */
+  listPlanResourceUsageRecords(
+    customerId: string,
+    planId: string,
+    options?: CallOptions,
+  ): AsyncIterable<ResourceUsageRecord>;
+  /** `…/subscriptions/{plan}/azureEntitlements`: the Azure subscriptions under a plan (App-only or App+User). */
+  listAzureEntitlements(
+    customerId: string,
+    planId: string,
+    options?: CallOptions,
+  ): AsyncIterable<AzureEntitlement>;
+  /** `GET …/customers/{id}/usagebudget` (App-only or App+User). */
+  getUsageBudget(customerId: string, options?: CallOptions): Promise<SpendingBudget>;
+  /**
+   * `PATCH …/customers/{id}/usagebudget` with the documented PascalCase body; `null` removes the
+   * budget. Answers the budget as Partner Center now has it. A write: retried like a GET on
+   * 429/408/5xx/network errors, which is safe because setting the same amount twice is harmless.
+   * Throws InvalidBudgetAmountError, before any request, for anything but a plain non-negative decimal.
+   */
+  setUsageBudget(customerId: string, amount: Decimal | null, options?: CallOptions): Promise<SpendingBudget>;
 }

@@ -8,6 +8,13 @@ import type {
   SubscriptionMonthlyUsageRecord,
 } from '../domain/usage';
 import { isGuid } from '../domain/usage';
+import type {
+  AzureEntitlement,
+  MeterUsageRecord,
+  ResourceUsageRecord,
+  SpendingBudget,
+  SubscriptionUsageSummary,
+} from '../domain/azurePlan';
 import { ResponseShapeError } from './errors';
 import { isLosslessNumber, type LosslessNumber } from './json';
 
@@ -152,17 +159,19 @@ export const customerMonthlyUsageRecordSchema = z
     });
   });
 
+/** What a customer's and a subscription's usage summary share. */
+const summaryFields = {
+  ...identityFields,
+  ...currencyFields,
+  billingStartDate: dateTime(),
+  billingEndDate: dateTime(),
+  totalCost: decimal(),
+  usdTotalCost: opt(decimal()),
+  lastModifiedDate: opt(dateTime()),
+};
+
 export const customerUsageSummarySchema = z
-  .object({
-    ...identityFields,
-    ...currencyFields,
-    budget: spendingBudget(),
-    billingStartDate: dateTime(),
-    billingEndDate: dateTime(),
-    totalCost: decimal(),
-    usdTotalCost: opt(decimal()),
-    lastModifiedDate: opt(dateTime()),
-  })
+  .object({ ...summaryFields, budget: spendingBudget() })
   .transform((v, ctx): CustomerUsageSummary => {
     const customerId = identity(v, ctx, true);
     if (customerId === undefined) return z.NEVER;
@@ -231,6 +240,109 @@ export const azureResourceMonthlyUsageRecordSchema = z
       ...currency(v),
     });
   });
+
+export const subscriptionUsageSummarySchema = z
+  .object(summaryFields)
+  .transform((v, ctx): SubscriptionUsageSummary => {
+    const subscriptionId = identity(v, ctx, true);
+    if (subscriptionId === undefined) return z.NEVER;
+    return compact({
+      subscriptionId,
+      name: nameOf(v),
+      billingStartDate: v.billingStartDate,
+      billingEndDate: v.billingEndDate,
+      totalCost: v.totalCost,
+      usdTotalCost: v.usdTotalCost,
+      ...currency(v),
+      lastModifiedDate: v.lastModifiedDate,
+    });
+  });
+
+const lowerCase = (value: string | undefined) => value?.toLowerCase();
+
+export const meterUsageRecordSchema = z
+  .object({
+    ...currencyFields,
+    subscriptionId: opt(text()),
+    // Not a GUID and not unique-looking: kept exactly as sent, spaces, slashes and all.
+    meterId: text().min(1),
+    meterName: opt(text()),
+    category: opt(text()),
+    subcategory: opt(text()),
+    quantityUsed: decimal(),
+    unit: opt(text()),
+    totalCost: decimal(),
+    usdTotalCost: opt(decimal()),
+    lastModifiedDate: opt(dateTime()),
+  })
+  .transform((v): MeterUsageRecord =>
+    compact({
+      subscriptionId: lowerCase(v.subscriptionId),
+      meterId: v.meterId,
+      meterName: v.meterName,
+      category: v.category,
+      subcategory: v.subcategory,
+      quantityUsed: v.quantityUsed,
+      unit: v.unit,
+      totalCost: v.totalCost,
+      usdTotalCost: v.usdTotalCost,
+      ...currency(v),
+      lastModifiedDate: v.lastModifiedDate,
+    }),
+  );
+
+export const resourceUsageRecordSchema = z
+  .object({
+    ...currencyFields,
+    subscriptionId: opt(text()),
+    // The resource's only key; Azure resource ids are case-insensitive, but the text is kept as sent.
+    resourceUri: text().min(1),
+    resourceType: opt(text()),
+    entitlementId: opt(text()),
+    entitlementName: opt(text()),
+    resourceGroupName: opt(text()),
+    name: opt(text()),
+    resourceName: opt(text()),
+    totalCost: decimal(),
+    usdTotalCost: opt(decimal()),
+    lastModifiedDate: opt(dateTime()),
+  })
+  .transform((v): ResourceUsageRecord =>
+    compact({
+      subscriptionId: lowerCase(v.subscriptionId),
+      resourceUri: v.resourceUri,
+      resourceType: v.resourceType,
+      entitlementId: lowerCase(v.entitlementId),
+      entitlementName: v.entitlementName,
+      resourceGroupName: v.resourceGroupName,
+      name: v.name ?? v.resourceName,
+      totalCost: v.totalCost,
+      usdTotalCost: v.usdTotalCost,
+      ...currency(v),
+      lastModifiedDate: v.lastModifiedDate,
+    }),
+  );
+
+export const azureEntitlementSchema = z
+  .object({
+    id: text().min(1),
+    friendlyName: opt(text()),
+    status: opt(text()),
+    subscriptionId: opt(text()),
+  })
+  .transform((v): AzureEntitlement =>
+    compact({
+      id: v.id.toLowerCase(),
+      friendlyName: v.friendlyName,
+      status: v.status,
+      subscriptionId: lowerCase(v.subscriptionId),
+    }),
+  );
+
+/** usagebudget's answer: `amount` null or absent means no budget; `ammount` as in the summary examples. */
+export const usageBudgetSchema = z
+  .object({ amount: opt(decimal()), ammount: opt(decimal()) })
+  .transform((v): SpendingBudget => compact({ amount: v.amount ?? v.ammount }));
 
 export interface NextLink {
   uri: string;

@@ -14,7 +14,7 @@ export type Outcome =
   | { kind: 'aborted' };
 
 export interface SendOptions {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PATCH';
   url: string;
   headers: Record<string, string>;
   data?: string;

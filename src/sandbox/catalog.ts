@@ -76,3 +76,60 @@ export const RESOURCE_KINDS = [
 ] as const;
 
 export const RESOURCE_ENVIRONMENTS = ['prod', 'dev', 'test', 'shared'];
+
+// Azure-plan detail. Meter ids follow the documented "DZH318Z0BNVX-005J-Data Transfer In (GB)"
+// form; some names carry `/`, `\`, `#`, `?` or a control character on purpose, because those are
+// the characters Azure Table keys forbid and a cache must key such records some other way.
+export const PLAN_METERS = [
+  { meterName: 'Data Transfer In', category: 'Bandwidth', subcategory: 'Bandwidth', unit: '1 GB' },
+  {
+    meterName: 'D2s v3/D2s v3',
+    category: 'Virtual Machines',
+    subcategory: 'Dv3/DSv3 Series',
+    unit: '1 Hour',
+  },
+  {
+    meterName: 'LRS Data Stored',
+    category: 'Storage',
+    subcategory: 'Standard Page Blob',
+    unit: '1 GB/Month',
+  },
+  {
+    meterName: 'P10 LRS Disk',
+    category: 'Storage',
+    subcategory: 'Premium SSD Managed Disks',
+    unit: '1/Month',
+  },
+  { meterName: 'S0 DTUs', category: 'SQL Database', subcategory: 'Standard', unit: '1/Day' },
+  { meterName: 'Data Ingestion', category: 'Log Analytics', subcategory: 'Pay-as-you-go', unit: '1 GB' },
+  { meterName: 'Backup #2 \\ Archive?', category: 'Backup', subcategory: 'Archive', unit: '10K' },
+  {
+    meterName: 'Query\tRead Units\u0007',
+    category: 'Azure Cosmos DB',
+    subcategory: 'Serverless',
+    unit: '1M',
+  },
+] as const;
+
+export const PLAN_RESOURCE_TYPES = [
+  { provider: 'Microsoft.Compute', kind: 'virtualMachines', prefix: 'vm' },
+  { provider: 'Microsoft.Storage', kind: 'storageAccounts', prefix: 'st' },
+  { provider: 'Microsoft.Sql', kind: 'servers', prefix: 'sql' },
+  { provider: 'Microsoft.Web', kind: 'sites', prefix: 'app' },
+  { provider: 'Microsoft.Network', kind: 'publicIPAddresses', prefix: 'pip' },
+  { provider: 'Microsoft.OperationalInsights', kind: 'workspaces', prefix: 'log' },
+] as const;
+
+/** Resource name tails a cache must carry as data, never as a Table key. */
+export const HOSTILE_NAME_TAILS = ['#blue', '?v=2', '\\legacy', '\u0001ctl', ' (copy)', '-Ünïcode'];
+
+export const PLAN_RESOURCE_GROUPS = [
+  'TESTRG1',
+  'rg-prod',
+  'rg-dev',
+  'rg-data-Åre',
+  'NetworkWatcherRG',
+  'rg.shared(1)',
+];
+
+export const ENTITLEMENT_NAMES = ['Microsoft Azure', 'Partner Subscription', 'Production', 'Dev/Test'];

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { SANDBOX_DEFAULTS } from './defaults';
 import { FAULT_KINDS, type FaultSettings } from './faults';
-import type { SandboxOptions } from './options';
+import type { PagedCollection, PageSizes, SandboxOptions } from './options';
 import { startSandbox } from './server';
 
 const USAGE = `Partner Center sandbox: a local Partner Center usage API and Entra ID token endpoint.
@@ -15,6 +15,9 @@ const USAGE = `Partner Center sandbox: a local Partner Center usage API and Entr
   --subscriptions-per-customer N    average, 0-50 (each customer gets 0 to 2N); default the
                                     recorded mix, about 1.7
   --page-size N                     items per collection page, default 2000
+  --page-sizes C=N,...              per collection, overriding --page-size: customers,
+                                    subscriptions, resources, meterUsageRecords,
+                                    resourceUsageRecords, azureEntitlements
   --rate-limit-per-minute N         per partner, all calls; default off
   --customer-rate-limit-per-minute N  per partner + customer; default off
   --latency-ms N  --latency-jitter-ms N
@@ -54,7 +57,15 @@ const NUMBER_FLAGS = [
   'refresh-grace-seconds',
   ...Object.keys(FAULT_FLAGS),
 ];
-const STRING_FLAGS = ['host', 'now', 'tenant-id', 'client-id', 'client-secret', 'refresh-token'];
+const STRING_FLAGS = [
+  'page-sizes',
+  'host',
+  'now',
+  'tenant-id',
+  'client-id',
+  'client-secret',
+  'refresh-token',
+];
 
 /** Parses the command line into sandbox options; throws with a readable message on bad input. */
 export function parseCommandLine(argv: string[]): SandboxOptions | 'help' {
@@ -94,6 +105,7 @@ export function parseCommandLine(argv: string[]): SandboxOptions | 'help' {
     seed: number('seed'),
     subscriptionsPerCustomer: number('subscriptions-per-customer'),
     pageSize: number('page-size'),
+    pageSizes: pageSizes(text('page-sizes')),
     limits: {
       partnerPerMinute: number('rate-limit-per-minute') ?? 0,
       customerPerMinute: number('customer-rate-limit-per-minute') ?? 0,
@@ -110,6 +122,28 @@ export function parseCommandLine(argv: string[]): SandboxOptions | 'help' {
     clientSecret: text('client-secret'),
     refreshToken: text('refresh-token'),
   };
+}
+
+const PAGED: readonly PagedCollection[] = [
+  'customers',
+  'subscriptions',
+  'resources',
+  'meterUsageRecords',
+  'resourceUsageRecords',
+  'azureEntitlements',
+];
+
+/** "meterUsageRecords=2,azureEntitlements=1" to page sizes; range checks are resolveOptions'. */
+function pageSizes(raw: string | undefined): PageSizes | undefined {
+  if (raw === undefined) return undefined;
+  const sizes: PageSizes = {};
+  for (const pair of raw.split(',')) {
+    const [name, size] = pair.split('=').map((part) => part.trim());
+    if (!PAGED.includes(name as PagedCollection) || size === undefined || !/^\d+$/.test(size))
+      throw new Error(`--page-sizes expects collection=N pairs (${PAGED.join(', ')}), got "${pair}"`);
+    sizes[name as PagedCollection] = Number(size);
+  }
+  return sizes;
 }
 
 async function main(): Promise<void> {

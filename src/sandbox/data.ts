@@ -10,6 +10,7 @@ import {
   RESOURCE_ENVIRONMENTS,
   RESOURCE_KINDS,
 } from './catalog';
+import { azurePlanProfile, type AzurePlanProfile } from './azurePlan';
 import { ONE } from './money';
 import { Permutation32, Rng } from './prng';
 
@@ -32,7 +33,10 @@ export interface CustomerProfile {
   currencyCode: string;
   /** Local units per USD times 10^10. */
   rate: bigint;
-  /** Spending budget in whole local units; undefined = no budget set. */
+  /**
+   * Spending budget in local units; undefined = no budget set. Generated budgets are whole; one set
+   * through PATCH usagebudget may have decimals (at most 15 significant digits).
+   */
   budget: number | undefined;
   /** The documented typo: this customer's usage summary spells the budget key "ammount". */
   budgetKey: 'amount' | 'ammount';
@@ -76,6 +80,9 @@ export const QUANTITY_SCALE = 15;
  */
 export class SandboxData {
   private readonly permutation: Permutation32;
+  /** Budgets set through PATCH usagebudget, by customer index; the only state besides the seed. */
+  private readonly budgets = new Map<number, number | undefined>();
+  private changes = 0;
 
   constructor(
     readonly seed: number,
@@ -105,7 +112,25 @@ export class SandboxData {
     if (!Number.isInteger(index) || index < 0 || index >= this.customerCount) {
       throw new RangeError(`no customer ${index} (there are ${this.customerCount})`);
     }
-    return generateCustomer(this.seed, index, this.permutation.forward(index), this.subscriptionsPerCustomer);
+    const customer = generateCustomer(
+      this.seed,
+      index,
+      this.permutation.forward(index),
+      this.subscriptionsPerCustomer,
+    );
+    if (this.budgets.has(index)) customer.budget = this.budgets.get(index);
+    return customer;
+  }
+
+  /** Sets (or, with undefined, removes) a customer's spending budget, as PATCH usagebudget does. */
+  setBudget(customer: CustomerProfile, amount: number | undefined): void {
+    this.budgets.set(customer.index, amount);
+    this.changes++;
+  }
+
+  /** Counts budget changes, so caches of derived figures (the partner totals) know when to drop. */
+  get version(): number {
+    return this.changes;
   }
 
   /** The customer with this tenant id (any letter case), if the sandbox has one. */
@@ -121,6 +146,12 @@ export class SandboxData {
   /** Customers in list order, generated one at a time. */
   *customers(from = 0, to = this.customerCount): Generator<CustomerProfile> {
     for (let i = Math.max(0, from); i < Math.min(to, this.customerCount); i++) yield this.customer(i);
+  }
+
+  /** The Azure subscriptions, meters and resources behind an Azure plan. */
+  azurePlan(customer: CustomerProfile, plan: SubscriptionProfile): AzurePlanProfile {
+    if (customer.kind !== 'azurePlan') throw new Error(`subscription ${plan.id} is not an Azure plan`);
+    return azurePlanProfile(this.seed, customer, plan);
   }
 
   resources(customer: CustomerProfile, subscription: SubscriptionProfile): ResourceProfile[] {

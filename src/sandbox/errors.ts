@@ -34,6 +34,15 @@ export const pcErrors = {
       2000,
       'Resource usage records are not available for an Azure plan. Use the meter usage records instead.',
     ),
+  // Assumed, mirroring azurePlanResources: the notes say only that these calls are not supported
+  // for MS-AZR-0145P. 400/2000 is Partner Center's documented "bad input" pair.
+  legacySubscription: (call: string) =>
+    partnerCenterError(
+      400,
+      2000,
+      `${call} are only available for an Azure plan. Use the usage records of resources for a Microsoft Azure (MS-AZR-0145P) subscription instead.`,
+    ),
+  badBudget: (why: string) => partnerCenterError(400, 2000, `Invalid spending budget: ${why}.`),
   badContinuationToken: (why: string) => partnerCenterError(400, 2000, `Invalid continuation token: ${why}.`),
   routeNotFound: () => partnerCenterError(404, 1000, 'The requested resource was not found.'),
   methodNotAllowed: () => partnerCenterError(405, 1000, 'The requested HTTP method is not allowed.'),

@@ -1,5 +1,15 @@
 export { startSandbox, type Sandbox } from './server';
-export type { SandboxOptions } from './options';
+export type { SandboxOptions, PagedCollection, PageSizes } from './options';
+export type {
+  AzurePlanProfile,
+  AzurePlanUsage,
+  EntitlementProfile,
+  MeterUsage,
+  PlanMeterProfile,
+  PlanResourceProfile,
+  PlanResourceUsage,
+} from './azurePlan';
+export { LONG_URI_CHARS } from './azurePlan';
 export type { RateLimits } from './throttle';
 export type { FaultKind, FaultSettings } from './faults';
 export type { CounterSnapshot } from './counters';

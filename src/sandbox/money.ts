@@ -20,14 +20,39 @@ export function mulDiv(a: bigint, b: bigint, c: bigint): bigint {
   return (a * b) / c;
 }
 
-/** `amount / budget` as a percentage rounded half-up to two decimals, as in "602.84". */
-export function percentOf(amount: bigint, budgetWhole: number): string {
-  if (budgetWhole <= 0) return '0';
-  const hundredths = (amount * 10_000n * 2n + BigInt(budgetWhole) * ONE) / (BigInt(budgetWhole) * ONE * 2n);
+/**
+ * `amount / budget` as a percentage rounded half-up to two decimals, as in "602.84". The budget
+ * is a whole or decimal amount (a PATCHed budget may have cents) of at most 15 significant digits.
+ */
+export function percentOf(amount: bigint, budget: number): string {
+  if (budget <= 0) return '0';
+  const units = parseDecimal(budget.toFixed(6));
+  const hundredths = (amount * 10_000n * 2n + units) / (units * 2n);
   return formatDecimal(hundredths, 2);
 }
 
 /** Whole units to scaled units. */
 export function whole(units: number): bigint {
   return BigInt(units) * ONE;
+}
+
+/** Decimal text (non-negative, no exponent) to an exact count of 10^-scale units; digits past the scale are cut. */
+export function parseDecimal(text: string, scale = MONEY_SCALE): bigint {
+  const match = /^(\d+)(?:\.(\d+))?$/.exec(text);
+  if (!match) throw new Error(`not a plain decimal: ${text}`);
+  return BigInt(match[1] + (match[2] ?? '').padEnd(scale, '0').slice(0, scale));
+}
+
+/**
+ * Splits `total` in proportion to `weights`, exactly: every share is floored and the last takes
+ * the remainder, so the shares always sum to `total` to the last unit.
+ */
+export function splitByWeight(total: bigint, weights: readonly number[]): bigint[] {
+  const totalWeight = BigInt(weights.reduce((sum, w) => sum + w, 0));
+  let assigned = 0n;
+  return weights.map((weight, i) => {
+    const share = i === weights.length - 1 ? total - assigned : mulDiv(total, BigInt(weight), totalWeight);
+    assigned += share;
+    return share;
+  });
 }

@@ -30,6 +30,8 @@ export interface SandboxOptions {
   partnerCurrencyLocale?: string;
   /** Items per page of every collection. Default 2000. */
   pageSize?: number;
+  /** Items per page of one kind of collection, overriding pageSize for it. */
+  pageSizes?: PageSizes;
   /** Where the sandbox clock starts. Default: the wall clock. */
   now?: Date | string | number;
   /** Stop the sandbox clock; it then moves only through `clock.setNow` / `clock.advance`. */
@@ -50,6 +52,16 @@ export interface SandboxOptions {
   bom?: boolean;
 }
 
+/** The collections the sandbox pages, named for `pageSizes`. */
+export type PagedCollection =
+  | 'customers'
+  | 'subscriptions'
+  | 'resources'
+  | 'meterUsageRecords'
+  | 'resourceUsageRecords'
+  | 'azureEntitlements';
+export type PageSizes = Partial<Record<PagedCollection, number>>;
+
 type Unset = 'now' | 'limits' | 'faults' | 'subscriptionsPerCustomer';
 export type ResolvedOptions = Required<Omit<SandboxOptions, Unset>> & Pick<SandboxOptions, Unset>;
 
@@ -67,6 +79,7 @@ export function resolveOptions(options: SandboxOptions): ResolvedOptions {
     partnerName: options.partnerName ?? 'Sandbox Partner',
     partnerCurrencyLocale: options.partnerCurrencyLocale ?? 'en-US',
     pageSize: options.pageSize ?? 2000,
+    pageSizes: { ...options.pageSizes },
     now: options.now,
     freezeClock: options.freezeClock ?? false,
     usageIntervalSeconds: options.usageIntervalSeconds ?? 3600,
@@ -81,6 +94,10 @@ export function resolveOptions(options: SandboxOptions): ResolvedOptions {
   for (const key of positive) {
     if (!(Number.isInteger(resolved[key]) && resolved[key] > 0))
       throw new Error(`${key} must be a positive whole number`);
+  }
+  for (const [collection, size] of Object.entries(resolved.pageSizes)) {
+    if (!(Number.isInteger(size) && size > 0))
+      throw new Error(`pageSizes.${collection} must be a positive whole number`);
   }
   if (!Number.isInteger(resolved.seed)) throw new Error('seed must be a whole number');
   return resolved;

@@ -1,5 +1,6 @@
 // Partner Center resources as JSON values, keys in the order of the documented examples.
 
+import type { AzurePlanUsage, EntitlementProfile, MeterUsage, PlanResourceUsage } from './azurePlan';
 import { RATE_SCALE } from './catalog';
 import { formatPartnerCenterDate } from './clock';
 import { QUANTITY_SCALE, type CustomerProfile, type SandboxData } from './data';
@@ -27,7 +28,7 @@ const self = (uri: string): Link => ({ uri, method: 'GET', headers: [] });
 function spendingBudget(customer: CustomerProfile, key: 'amount' | 'ammount' = 'amount'): JsonValue {
   if (customer.budget === undefined) return { attributes: attributes('SpendingBudget') };
   // The documented "ammount" example writes the figure as 300.000000.
-  const amount = new RawNumber(key === 'ammount' ? `${customer.budget}.000000` : String(customer.budget));
+  const amount = new RawNumber(key === 'ammount' ? customer.budget.toFixed(6) : String(customer.budget));
   return { [key]: amount, attributes: attributes('SpendingBudget') };
 }
 
@@ -176,12 +177,113 @@ export function azureResourceMonthlyUsageRecord(customer: CustomerProfile, usage
   };
 }
 
+/** `SubscriptionUsageSummary`: legacy with id/name/currencyLocale, an Azure plan with resourceId/resourceName/currencyCode/usdTotalCost. */
+export function subscriptionUsageSummary(
+  customer: CustomerProfile,
+  usage: SubscriptionUsage,
+  moment: UsageMoment,
+): JsonValue {
+  const { subscription } = usage;
+  const legacy = customer.kind === 'legacy';
+  return {
+    resourceId: legacy ? undefined : subscription.id,
+    id: legacy ? subscription.id : undefined,
+    resourceName: legacy ? undefined : subscription.name,
+    name: legacy ? subscription.name : undefined,
+    billingStartDate: formatPartnerCenterDate(moment.period.start),
+    billingEndDate: formatPartnerCenterDate(moment.period.end),
+    totalCost: money(usage.totalCost),
+    ...(legacy
+      ? { currencyLocale: customer.currencyLocale }
+      : { currencyCode: customer.currencyCode, usdTotalCost: money(usage.usdTotalCost) }),
+    lastModifiedDate: formatPartnerCenterDate(moment.asOf),
+    links: legacy
+      ? { self: self(`/customers/${customer.id}/subscriptions/${subscription.id}/usagesummary`) }
+      : undefined,
+    attributes: attributes('SubscriptionUsageSummary'),
+  };
+}
+
+export function meterUsageRecord(
+  customer: CustomerProfile,
+  plan: AzurePlanUsage,
+  usage: MeterUsage,
+  moment: UsageMoment,
+): JsonValue {
+  const { meter } = usage;
+  return {
+    subscriptionId: plan.plan.subscription.id,
+    meterId: meter.meterId,
+    meterName: meter.meterName,
+    category: meter.category,
+    subcategory: meter.subcategory,
+    quantityUsed: new RawNumber(formatDecimal(usage.quantityUsed, QUANTITY_SCALE)),
+    unit: meter.unit,
+    totalCost: money(usage.totalCost),
+    currencyCode: customer.currencyCode,
+    usdTotalCost: money(usage.usdTotalCost),
+    lastModifiedDate: formatPartnerCenterDate(moment.asOf),
+    attributes: attributes('MeterUsageRecord'),
+  };
+}
+
+export function resourceUsageRecord(
+  customer: CustomerProfile,
+  plan: AzurePlanUsage,
+  usage: PlanResourceUsage,
+  moment: UsageMoment,
+): JsonValue {
+  const { resource, entitlement } = usage;
+  return {
+    subscriptionId: plan.plan.subscription.id,
+    resourceUri: resource.resourceUri,
+    resourceType: resource.resourceType,
+    entitlementId: entitlement.id,
+    entitlementName: entitlement.friendlyName,
+    resourceGroupName: resource.resourceGroup,
+    name: resource.name,
+    resourceName: resource.name,
+    totalCost: money(usage.totalCost),
+    currencyCode: customer.currencyCode,
+    usdTotalCost: money(usage.usdTotalCost),
+    lastModifiedDate: formatPartnerCenterDate(moment.asOf),
+    attributes: attributes('ResourceUsageRecord'),
+  };
+}
+
+/** An item of the azureEntitlements collection; the documented item carries no attributes. */
+export function azureEntitlement(entitlement: EntitlementProfile, planId: string): JsonValue {
+  return {
+    id: entitlement.id,
+    friendlyName: entitlement.friendlyName,
+    status: entitlement.status,
+    subscriptionId: planId,
+  };
+}
+
+/** `SpendingBudget` as usagebudget answers it: `amount` null when no budget is set. */
+export function usageBudget(customer: CustomerProfile): JsonValue {
+  return {
+    amount: customer.budget === undefined ? null : new RawNumber(String(customer.budget)),
+    links: { self: self(`/customers/${customer.id}/usagebudget`) },
+    attributes: attributes('SpendingBudget'),
+  };
+}
+
 /** A page of a collection; totalCount is the number of items on this page, as observed. */
-export function collection(items: JsonValue[], selfUri: string, next: Link | undefined): JsonValue {
+export function collection(
+  items: JsonValue[],
+  selfUri: string | undefined,
+  next: Link | undefined,
+): JsonValue {
   return {
     totalCount: items.length,
     items,
-    links: { self: self(selfUri), next },
+    // The documented azureEntitlements answer has no links at all; paged, it gains links.next.
+    links:
+      selfUri === undefined && next === undefined
+        ? undefined
+        : { self: selfUri ? self(selfUri) : undefined, next },
     attributes: attributes('Collection'),
   };
 }

@@ -4,7 +4,8 @@ import { ROUTES, type ApiContext, type Route } from './api';
 import { LOCALES, RATES } from './catalog';
 import { SandboxClock } from './clock';
 import { Counters, type CounterSnapshot } from './counters';
-import { SandboxData } from './data';
+import { azurePlanUsage, type AzurePlanUsage } from './azurePlan';
+import { SandboxData, type CustomerProfile } from './data';
 import {
   entraError,
   partnerCenterError,
@@ -20,7 +21,7 @@ import { CONTINUATION_HEADER, ContinuationTokens } from './paging';
 import { partnerTotals, type PartnerProfile, type PartnerTotals } from './records';
 import { Throttle, type RateLimits } from './throttle';
 import { TokenAuthority } from './tokens';
-import { customerUsage, usageMoment, type CustomerUsage, type UsageMoment } from './usage';
+import { customerUsage, subscriptionUsage, usageMoment, type CustomerUsage, type UsageMoment } from './usage';
 
 /** A running sandbox and the handles tests and benchmarks steer it with. */
 export interface Sandbox {
@@ -47,6 +48,8 @@ export interface Sandbox {
   moment(at?: Date | string | number): UsageMoment;
   /** A customer's figures (by index or tenant id) at `at`, as the API would serve them. */
   customerUsage(customer: number | string, at?: Date | string | number): CustomerUsage;
+  /** An Azure plan's meters and resources (customer by index or tenant id) at `at`, as served. */
+  azurePlanUsage(customer: number | string, planId: string, at?: Date | string | number): AzurePlanUsage;
   /** Turns the UTF-8 BOM on Partner Center bodies on or off. */
   setBom(enabled: boolean): void;
   /** Makes a refresh token fail with invalid_grant from now on. False if it was never issued. */
@@ -82,7 +85,7 @@ class SandboxServer {
   private readonly http: Server;
   private bom: boolean;
   private sequence = 0;
-  private totalsCache: { asOf: number; totals: PartnerTotals } | undefined;
+  private totalsCache: { asOf: number; version: number; totals: PartnerTotals } | undefined;
 
   constructor(private readonly options: ResolvedOptions) {
     this.clock = new SandboxClock(options.now, options.freezeClock);
@@ -130,11 +133,17 @@ class SandboxServer {
       counters: { snapshot: () => this.counters.snapshot(), reset: () => this.counters.reset() },
       data: this.data,
       moment: (at) => this.moment(at),
-      customerUsage: (customer, at) => {
-        const profile =
-          typeof customer === 'number' ? this.data.customer(customer) : this.data.findCustomer(customer);
-        if (!profile) throw new Error(`no customer ${customer}`);
-        return customerUsage(profile, this.moment(at));
+      customerUsage: (customer, at) => customerUsage(this.profile(customer), this.moment(at)),
+      azurePlanUsage: (customer, planId, at) => {
+        const profile = this.profile(customer);
+        const plan = profile.subscriptions.find((s) => s.id.toLowerCase() === planId.toLowerCase());
+        if (!plan) throw new Error(`customer ${customer} has no subscription ${planId}`);
+        const moment = this.moment(at);
+        return azurePlanUsage(
+          subscriptionUsage(profile, plan, moment),
+          this.data.azurePlan(profile, plan),
+          moment,
+        );
       },
       setBom: (enabled) => {
         this.bom = enabled;
@@ -145,6 +154,13 @@ class SandboxServer {
       issueAccessToken: (opts = {}) => this.tokens.issueAccessToken({ appOnly: false, ...opts }),
       close: () => this.close(),
     };
+  }
+
+  private profile(customer: number | string): CustomerProfile {
+    const profile =
+      typeof customer === 'number' ? this.data.customer(customer) : this.data.findCustomer(customer);
+    if (!profile) throw new Error(`no customer ${customer}`);
+    return profile;
   }
 
   private moment(at?: Date | string | number): UsageMoment {
@@ -174,10 +190,12 @@ class SandboxServer {
     const tokenPath = TOKEN_PATH.exec(url.pathname);
     if (tokenPath) return this.handleToken(req, res, ids, decodeURIComponent(tokenPath[1]));
 
-    const route = ROUTES.find((r) => r.pattern.test(url.pathname));
-    if (!route) return this.send(res, 'unmatched', pcErrors.routeNotFound(), ids);
-    if (req.method !== 'GET') return this.send(res, route.template, pcErrors.methodNotAllowed(), ids);
+    const matching = ROUTES.filter((r) => r.pattern.test(url.pathname));
+    if (matching.length === 0) return this.send(res, 'unmatched', pcErrors.routeNotFound(), ids);
+    const route = matching.find((r) => (r.method ?? 'GET') === req.method);
+    if (!route) return this.send(res, matching[0].template, pcErrors.methodNotAllowed(), ids);
     const params = (route.pattern.exec(url.pathname) ?? []).slice(1);
+    const body = req.method === 'PATCH' ? await readBody(req) : undefined;
 
     const decision = this.faults.decide(this.sequence++);
     if (decision.delayMs > 0) await new Promise<void>((resolve) => this.later(decision.delayMs, resolve));
@@ -200,9 +218,11 @@ class SandboxServer {
       moment: this.moment(),
       partner: this.partner,
       pageSize: this.options.pageSize,
+      pageSizes: this.options.pageSizes,
       continuation: this.continuation,
       continuationToken: Array.isArray(continuationToken) ? continuationToken[0] : continuationToken,
       query: url.searchParams,
+      body,
       partnerTotals: (moment) => this.partnerTotals(moment),
     };
     return this.send(res, route.template, route.handle(context, params), ids, deliveryFor(decision.fault));
@@ -233,8 +253,13 @@ class SandboxServer {
   }
 
   private partnerTotals(moment: UsageMoment): PartnerTotals {
-    if (this.totalsCache?.asOf !== moment.asOf) {
-      this.totalsCache = { asOf: moment.asOf, totals: partnerTotals(this.data, moment) };
+    // A PATCHed budget changes who is over budget, so the cache is also keyed by the data's version.
+    if (this.totalsCache?.asOf !== moment.asOf || this.totalsCache.version !== this.data.version) {
+      this.totalsCache = {
+        asOf: moment.asOf,
+        version: this.data.version,
+        totals: partnerTotals(this.data, moment),
+      };
     }
     return this.totalsCache.totals;
   }

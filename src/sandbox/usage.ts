@@ -1,7 +1,7 @@
 import { RATE_SCALE } from './catalog';
 import { billingPeriodAt, type BillingPeriod } from './clock';
 import type { CustomerProfile, ResourceProfile, SubscriptionProfile } from './data';
-import { ONE, mulDiv, percentOf } from './money';
+import { mulDiv, parseDecimal, percentOf, splitByWeight } from './money';
 
 /**
  * The instant usage is rated up to. Partner Center's figures lag and move in steps, so the sandbox
@@ -59,7 +59,7 @@ export function customerUsage(customer: CustomerProfile, moment: UsageMoment): C
   const subscriptions = customer.subscriptions.map((s) => subscriptionUsage(customer, s, moment));
   const totalCost = subscriptions.reduce((sum, s) => sum + s.totalCost, 0n);
   const usdTotalCost = subscriptions.reduce((sum, s) => sum + s.usdTotalCost, 0n);
-  const budget = customer.budget === undefined ? undefined : BigInt(customer.budget) * ONE;
+  const budget = customer.budget === undefined ? undefined : parseDecimal(customer.budget.toFixed(6));
   const overBudget = budget !== undefined && totalCost > budget;
   const trendingOver =
     budget !== undefined &&
@@ -90,18 +90,13 @@ export function resourceUsage(
   resources: readonly ResourceProfile[],
   moment: UsageMoment,
 ): ResourceUsage[] {
-  const totalWeight = BigInt(resources.reduce((sum, r) => sum + r.weight, 0));
-  let assigned = 0n;
-  return resources.map((resource, i) => {
-    const last = i === resources.length - 1;
-    const totalCost = last
-      ? usage.totalCost - assigned
-      : mulDiv(usage.totalCost, BigInt(resource.weight), totalWeight);
-    assigned += totalCost;
-    return {
-      resource,
-      totalCost,
-      quantityUsed: mulDiv(resource.fullMonthQuantity, moment.elapsed, moment.length),
-    };
-  });
+  const costs = splitByWeight(
+    usage.totalCost,
+    resources.map((r) => r.weight),
+  );
+  return resources.map((resource, i) => ({
+    resource,
+    totalCost: costs[i],
+    quantityUsed: mulDiv(resource.fullMonthQuantity, moment.elapsed, moment.length),
+  }));
 }

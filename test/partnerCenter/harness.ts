@@ -3,7 +3,7 @@ import type { Settings } from '../../src/config/settings';
 import { createLogger, type Logger, type LogLevel } from '../../src/observability/logger';
 import { RefreshTokenProvider } from '../../src/partnerCenter/auth';
 import { createPartnerCenterClient } from '../../src/partnerCenter/client';
-import type { PartnerCenterClient } from '../../src/partnerCenter/partnerCenterClient';
+import type { AzurePlanUsageClient, PartnerCenterClient } from '../../src/partnerCenter/partnerCenterClient';
 import type { RetryPolicy } from '../../src/partnerCenter/retry';
 import { createHttp } from '../../src/partnerCenter/transport';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox';
@@ -56,7 +56,7 @@ export interface LogLine {
 
 export interface Harness {
   sandbox: Sandbox;
-  client: PartnerCenterClient;
+  client: PartnerCenterClient & AzurePlanUsageClient;
   tokens: RefreshTokenProvider;
   store: SecretStore;
   logger: Logger;

@@ -65,26 +65,80 @@ describe('Partner Center client: no secret leaks', () => {
     ]);
     expect(h.lines.some((l) => l.line.startsWith('event=RefreshTokenPersistFailed'))).toBe(true);
 
-    const output = [
-      ...memory.lines,
-      ...errors.flatMap((e) => [
-        JSON.stringify(e),
-        inspect(e, { depth: Infinity, showHidden: true }),
-        String(e),
-        (e as Error).stack ?? '',
-      ]),
-    ].join('\n');
-    const leaked = [
-      ['client secret', [SANDBOX_DEFAULTS.clientSecret]],
-      ['refresh token', [...secrets.refreshTokens]],
-      ['access token', [...secrets.accessTokens]],
-    ].filter(([, values]) => (values as string[]).some((value) => output.includes(value)));
+    const { leaked, output } = leaks(secrets, memory.lines, errors);
     // Names the kind of secret only, so a failure does not print the secret itself.
-    expect(leaked.map(([kind]) => kind)).toEqual([]);
+    expect(leaked).toEqual([]);
     expect(output).not.toMatch(/authorization/i);
     expect(memory.lines.length).toBeGreaterThan(10);
   });
+
+  test('when the Azure-plan and budget calls fail every way they can, then no log line or thrown error holds a secret', async () => {
+    const memory = memoryLogger();
+    const own = await startHarness({
+      settings: { maxRetries: 1 },
+      sandbox: { customers: 20, pageSizes: { meterUsageRecords: 1 }, now: '2026-03-15T12:00:00Z' },
+      onLog: ({ level, line }) => memory[level](line),
+    });
+    try {
+      const customers = [...own.sandbox.data.customers()];
+      const plan = customers.find((c) => c.kind === 'azurePlan' && c.subscriptions.length > 0);
+      const legacy = customers.find((c) => c.kind === 'legacy' && c.subscriptions.length > 0);
+      if (!plan || !legacy) throw new Error('the tenant lacks a plan or a legacy subscription');
+      const planId = plan.subscriptions[0].id;
+      const errors: unknown[] = [];
+
+      await collect(own.client.listMeterUsageRecords(plan.id, planId));
+      await own.client.setUsageBudget(plan.id, '10');
+      errors.push(
+        await rejectionOf(collect(own.client.listAzureEntitlements(legacy.id, legacy.subscriptions[0].id))),
+      );
+      errors.push(await rejectionOf(own.client.setUsageBudget(plan.id, 'Bearer abc')));
+      own.sandbox.faults.set({ status500: 1 });
+      errors.push(await rejectionOf(own.client.setUsageBudget(plan.id, '11')));
+      own.sandbox.faults.set({ status500: 0, malformed: 1 });
+      errors.push(await rejectionOf(collect(own.client.listPlanResourceUsageRecords(plan.id, planId))));
+      own.sandbox.faults.clear();
+      own.sandbox.revokeRefreshToken(own.sandbox.latestRefreshToken());
+      own.sandbox.clock.advance(2 * 3600_000);
+      errors.push(await rejectionOf(own.client.getUsageBudget(plan.id)));
+
+      expect(errors.map((e) => (e as { code?: string }).code)).toEqual([
+        'PartnerCenterHttp',
+        'InvalidBudgetAmount',
+        'PartnerCenterHttp',
+        'ResponseShape',
+        'ReconsentRequired',
+      ]);
+      const secrets = secretsOnTheWire(own);
+      expect(secrets.accessTokens.size).toBeGreaterThanOrEqual(1);
+      const { leaked, output } = leaks(secrets, memory.lines, errors);
+      expect(leaked).toEqual([]);
+      expect(output).not.toMatch(/authorization/i);
+      expect(memory.lines.some((line) => line.includes('PATCH /v1/customers/'))).toBe(true);
+    } finally {
+      await own.close();
+    }
+  });
 });
+
+/** The kinds of secret found in the log lines or in any rendering of the errors, and that text. */
+function leaks(secrets: ReturnType<typeof secretsOnTheWire>, lines: string[], errors: unknown[]) {
+  const output = [
+    ...lines,
+    ...errors.flatMap((e) => [
+      JSON.stringify(e),
+      inspect(e, { depth: Infinity, showHidden: true }),
+      String(e),
+      (e as Error).stack ?? '',
+    ]),
+  ].join('\n');
+  const leaked = [
+    ['client secret', [SANDBOX_DEFAULTS.clientSecret]],
+    ['refresh token', [...secrets.refreshTokens]],
+    ['access token', [...secrets.accessTokens]],
+  ].filter(([, values]) => (values as string[]).some((value) => output.includes(value)));
+  return { leaked: leaked.map(([kind]) => kind as string), output };
+}
 
 /** Every client secret, refresh and access token that crossed the wire, from both directions. */
 function secretsOnTheWire(h: Harness) {

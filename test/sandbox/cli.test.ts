@@ -51,6 +51,19 @@ describe('command line', () => {
     });
   });
 
+  it('when page sizes are given per collection, then they map onto pageSizes', () => {
+    expect(parseCommandLine(['--page-sizes', 'meterUsageRecords=2, azureEntitlements=1'])).toMatchObject({
+      pageSizes: { meterUsageRecords: 2, azureEntitlements: 1 },
+    });
+  });
+
+  it.each(['meters=2', 'meterUsageRecords', 'meterUsageRecords=two'])(
+    'when --page-sizes is %p, then it throws naming the flag',
+    (value) => {
+      expect(() => parseCommandLine(['--page-sizes', value])).toThrow(/--page-sizes/);
+    },
+  );
+
   it('when a number is not a number, then it throws naming the flag', () => {
     expect(() => parseCommandLine(['--customers', 'many'])).toThrow(/--customers/);
   });

@@ -48,7 +48,7 @@ export async function walk(sandbox: Sandbox, uri: string, token: string): Promis
     const page = await pcGet(sandbox, `/v1${next.uri}`, { token, headers });
     if (page.status !== 200) throw new Error(`page ${pages.length} of ${uri}: ${page.status} ${page.text}`);
     pages.push(page);
-    next = page.body.links.next;
+    next = page.body.links?.next;
     if (pages.length > 10_000) throw new Error('paging does not end');
   }
   return pages;

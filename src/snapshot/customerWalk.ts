@@ -14,13 +14,14 @@ const RUN_FATAL = new Set(['ReconsentRequired', 'TokenRequestFailed']);
 
 export interface CustomerWalkInput {
   partnerCenter: PartnerCenterClient;
-  writer: Pick<SnapshotWriter, 'writeSubscription' | 'commitCustomer' | 'markCustomerKnown' | 'committedAt'>;
+  writer: Pick<
+    SnapshotWriter,
+    'beginCustomer' | 'writeSubscription' | 'commitCustomer' | 'discardCustomer' | 'markCustomerKnown'
+  >;
   logger: Logger;
   /** Properties every log line and event of the run carries. */
   log: Record<string, unknown>;
   runId: string;
-  /** An earlier invocation worked on this run: a customer may be committed but not checkpointed. */
-  resumed: boolean;
   /** Carries the run's correlation id and `stop.signal`. */
   call: CallOptions;
   /** Customers the run has already finished; the walk takes the rest. */
@@ -111,14 +112,11 @@ async function snapshotOne(
   const progress: CustomerProgress = { subscriptionsSeen: 0, subscriptionsWritten: 0, resourcesWritten: 0 };
   let takenAt = input.now();
   try {
-    // A resumed run may meet a customer an earlier invocation committed but never checkpointed:
-    // redo it at that commit's time, so its history points are replaced, not added twice.
-    if (input.resumed) takenAt = (await writer.committedAt(record.customerId, runId)) ?? takenAt;
-    await snapshotCustomer(
+    ({ takenAt } = await snapshotCustomer(
       { partnerCenter: input.partnerCenter, writer, now: () => takenAt },
       { runId, record, call: input.call },
       progress,
-    );
+    ));
     return {
       kind: 'finished',
       entry: {

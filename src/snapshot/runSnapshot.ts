@@ -9,6 +9,7 @@ import {
   type RunStore,
   type StoredRun,
 } from '../domain/runs';
+import { errorCode } from '../domain/errors';
 import type { RunTotals, SnapshotWriter } from '../domain/snapshotWriter';
 import type { PartnerUsageSummary } from '../domain/usage';
 import type { Logger, OperationalEvent } from '../observability/logger';
@@ -200,7 +201,6 @@ export async function continueRun(deps: SnapshotDependencies, runId: string): Pr
       logger: deps.logger,
       log,
       runId,
-      resumed: run.invocations > 1,
       call,
       taken: progress.finished,
       checkpoints,
@@ -272,8 +272,18 @@ async function partnerSummary(
   } catch (error) {
     return new Error('Partner usage summary failed', { cause: error });
   }
-  run.partnerSummaryJson = JSON.stringify(partner.summary);
-  run.partnerTakenAt = partner.takenAt.toISOString();
-  await lease.renew({ partnerSummaryJson: run.partnerSummaryJson, partnerTakenAt: run.partnerTakenAt });
+  const kept = {
+    partnerSummaryJson: JSON.stringify(partner.summary),
+    partnerTakenAt: partner.takenAt.toISOString(),
+  };
+  try {
+    await lease.renew(kept);
+  } catch (error) {
+    // A summary the run record cannot hold would fail every resume the same way: fail the run now.
+    if (errorCode(error) === 'EntityTooLarge')
+      return new Error('Partner usage summary failed', { cause: error });
+    throw error;
+  }
+  Object.assign(run, kept);
   return partner;
 }

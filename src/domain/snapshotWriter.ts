@@ -86,6 +86,8 @@ export interface SnapshotWriter {
   discardCustomer(customerId: string, runId: string): void;
   /** Gives a customer that failed a `notSnapshotted` view, unless it has a view already. */
   markCustomerKnown(customerId: string, runId: string, takenAt: Date): Promise<void>;
+  /** Resolves when the store answers at all: tells a store that is down from one that refused some data. */
+  probe(): Promise<void>;
   /** Records finished customers in the run's customers list (its checkpoint). */
   recordCustomers(runId: string, entries: readonly CustomerListEntry[]): Promise<void>;
   /** What the run has finished so far: the customers and exact totals over them. */

@@ -16,7 +16,12 @@ export interface CustomerWalkInput {
   partnerCenter: PartnerCenterClient;
   writer: Pick<
     SnapshotWriter,
-    'beginCustomer' | 'writeSubscription' | 'commitCustomer' | 'discardCustomer' | 'markCustomerKnown'
+    | 'beginCustomer'
+    | 'writeSubscription'
+    | 'commitCustomer'
+    | 'discardCustomer'
+    | 'markCustomerKnown'
+    | 'probe'
   >;
   logger: Logger;
   /** Properties every log line and event of the run carries. */
@@ -133,8 +138,10 @@ async function snapshotOne(
     if (input.stop.signal.aborted) return { kind: 'cancelled' };
     if (RUN_FATAL.has(errorCode(error) ?? '')) return { kind: 'fatal', error };
     // Storage down or silent is not this customer's fault: end the invocation as when a
-    // checkpoint cannot be written. Not checkpointed, so the resumed run redoes it.
-    if (isStorageUnavailable(error)) return { kind: 'storageError', error };
+    // checkpoint cannot be written. Not checkpointed, so the resumed run redoes it. But when
+    // storage answers a probe straight after, the 5xx was about this customer's data (Azurite
+    // answers 500 to some of it), and ending the invocation would only meet it again on resume.
+    if (isStorageUnavailable(error) && !(await answers(writer))) return { kind: 'storageError', error };
     const failure = failureOf(error);
     input.logger.event('CustomerSnapshotFailed', { ...input.log, customerId: record.customerId, ...failure });
     try {
@@ -156,3 +163,9 @@ async function snapshotOne(
     };
   }
 }
+
+const answers = (writer: Pick<SnapshotWriter, 'probe'>) =>
+  writer.probe().then(
+    () => true,
+    () => false,
+  );

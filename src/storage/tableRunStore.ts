@@ -15,6 +15,7 @@ import {
 import { isConflict, isNotFound, isPreconditionFailed } from './errors';
 import { LEASE_ROW, newRunId, RUNS_PARTITION, runRowKey } from './keys';
 import { checkAction, type TableMetrics } from './partitionWriter';
+import { jsonText } from './viewDocument';
 
 const ZERO_COUNTS: RunCounts = {
   customersWritten: 0,
@@ -299,7 +300,8 @@ function patchProps(patch: RunPatch): Record<string, unknown> {
     'partnerSummaryJson',
     'partnerTakenAt',
   ] as const) {
-    if (patch[key] !== undefined) props[key] = patch[key];
+    if (patch[key] !== undefined)
+      props[key] = key === 'partnerSummaryJson' ? jsonText(JSON.parse(patch[key])) : patch[key];
   }
   if (patch.invocations !== undefined) props.invocations = patch.invocations;
   for (const [name, value] of Object.entries(patch.counts ?? {}))

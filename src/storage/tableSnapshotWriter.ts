@@ -17,7 +17,7 @@ import {
   type SubscriptionSnapshot,
   type TakenCustomers,
 } from '../domain/snapshotWriter';
-import { isConflict, isNotFound } from './errors';
+import { isConflict, isNotFound, isStorageUnavailable } from './errors';
 import {
   customerPartition,
   historyRowKey,
@@ -268,11 +268,58 @@ export class TableSnapshotWriter implements SnapshotWriter {
     }
   }
 
+  /** Answers when Table Storage answers (one point read of a row that need not exist). */
+  async probe(): Promise<void> {
+    try {
+      this.metrics.roundTrips++;
+      await this.tables.customers.getEntity('probe', 'probe', { queryOptions: { select: ['RowKey'] } });
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+  }
+
   /** Records finished customers in the run's list partition (100 per transaction). */
   async recordCustomers(runId: string, entries: readonly CustomerListEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    const rows = entries.map((e) => replace(listRow(runId, e)));
-    await writePartition(this.tables.customerLists, this.metrics, rows);
+    const rows = entries.map((e) => listRow(runId, e));
+    try {
+      await writePartition(this.tables.customerLists, this.metrics, rows.map(replace));
+    } catch (error) {
+      // One row the service will not take (refused, or a 500 that only its data causes) must not
+      // cost the others their checkpoint: row by row. When storage is down, the first row throws.
+      if (rows.length === 1 && !isRefused(error)) throw error;
+      for (const row of rows) await this.recordRow(row);
+    }
+  }
+
+  /** One list row alone; refused alone, it is kept without its record, naming why (not listed). */
+  private async recordRow(row: EntityLike): Promise<void> {
+    const upsert = async (entity: EntityLike) => {
+      this.metrics.roundTrips++;
+      await this.tables.customerLists.upsertEntity(entity, 'Replace');
+    };
+    try {
+      await upsert(row);
+    } catch (error) {
+      if (!isRefused(error)) throw error;
+      const failure = failureText(error);
+      await upsert(
+        defined({
+          partitionKey: row.partitionKey,
+          rowKey: row.rowKey,
+          customerId: row.customerId,
+          takenAt: row.takenAt,
+          outcome: row.outcome,
+          subscriptionsWritten: row.subscriptionsWritten,
+          subscriptionsFailed: row.subscriptionsFailed,
+          resourcesWritten: row.resourcesWritten,
+          failureCode: row.failureCode ?? 'ListRowRefused',
+          failureStatus: row.failureStatus,
+          failureMessage: row.failureMessage ?? failure,
+          listRowRefused: failure,
+        }),
+      );
+    }
   }
 
   /**
@@ -381,6 +428,24 @@ function keyOf(customerId: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Table Storage answered, and refused the request (4xx other than a conflict): the data, not the service. */
+function isRefused(error: unknown): boolean {
+  const status = (error as { statusCode?: unknown }).statusCode;
+  return (
+    !isStorageUnavailable(error) &&
+    typeof status === 'number' &&
+    status >= 400 &&
+    status < 500 &&
+    status !== 409 &&
+    status !== 412
+  );
+}
+
+function failureText(error: unknown): string {
+  const e = error as { code?: unknown; message?: unknown };
+  return `${String(e.code ?? 'Refused')}: ${String(e.message ?? error)}`.slice(0, 1000);
 }
 
 const writeKey = (runId: string, customerId: string) => `${runId}|${customerPartition(customerId)}`;

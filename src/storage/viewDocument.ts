@@ -34,6 +34,15 @@ export function chunkText(text: string, max = MAX_STRING_CHARS): string[] {
   return chunks.length > 0 ? chunks : [''];
 }
 
+/**
+ * JSON text safe in any Table request: U+2028 and U+2029 are written as their JSON escapes. They
+ * are valid in JSON strings, but Azurite's batch parser takes them for line ends and refuses the
+ * whole transaction; escaped, JSON.parse reads back exactly the same value.
+ */
+export function jsonText(value: unknown): string {
+  return JSON.stringify(value).replace(/[\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
+}
+
 export interface ViewHeader {
   runId: string;
   /** Which write of the view this is, when a run may write it more than once (a customer's parts). */
@@ -48,7 +57,7 @@ export function viewEntities(
   body: unknown,
   rowKey = VIEW_ROW,
 ): EntityLike[] {
-  const chunks = chunkText(JSON.stringify(body));
+  const chunks = chunkText(jsonText(body));
   const rows: EntityLike[] = [];
   let current: EntityLike = { partitionKey, rowKey, ...header, parts: 0, chunks: chunks.length };
   const stamp = header.version === undefined ? {} : { version: header.version };

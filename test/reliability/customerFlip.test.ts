@@ -1,9 +1,8 @@
 import { startScheduledRun } from '../../src/snapshot/runSnapshot';
 import { createUsageStore } from '../../src/storage/tableUsageStore';
 import { finishedRun } from '../snapshot/support';
-import { startDataHarness, type DataHarness } from './dataHarness';
 import { pollOverHttp, pollReader, refusingTables, type Target } from './flipChecks';
-import { startReadHost, type ReadHost } from './readHost';
+import { useReadingHarness } from './readHost';
 import { pcGuid, plainTenant } from './scriptedPartnerCenter';
 import { readerOf } from './support';
 
@@ -28,41 +27,32 @@ const targets: Target[] = Array.from({ length: CUSTOMERS }, (_, c) => ({
   subscriptionIds: Array.from({ length: SUBSCRIPTIONS }, (_, s) => pcGuid(s + 1, c + 1)),
 }));
 
-let h: DataHarness;
-let host: ReadHost;
-beforeAll(async () => {
-  h = await startDataHarness(plainTenant(CUSTOMERS, SUBSCRIPTIONS, 3));
-  host = await startReadHost(readerOf(h.store) as never, (root) => {
-    mockRoot = root;
-  });
-}, 60_000);
-afterAll(async () => {
-  await host?.close();
-  await h?.close();
+const setup = useReadingHarness(plainTenant(CUSTOMERS, SUBSCRIPTIONS, 3), (root) => {
+  mockRoot = root;
 });
 
 test('when a run meets failing subscriptions and refused storage writes, then no poll over HTTP or the reader ever sees a subscription newer than its customer, and no read answers 5xx', async () => {
-  expect(finishedRun(await startScheduledRun(h.deps())).state).toBe('succeeded');
+  expect(finishedRun(await startScheduledRun(setup.h.deps())).state).toBe('succeeded');
 
   for (const round of [1, 2]) {
-    h.pc.serve(plainTenant(CUSTOMERS, SUBSCRIPTIONS, 3, `${round}7.5`));
+    setup.h.pc.serve(plainTenant(CUSTOMERS, SUBSCRIPTIONS, 3, `${round}7.5`));
     // Partner Center: the third subscription of every third customer fails after its first two were read.
     const removals = targets
       .filter((_, c) => c % 3 === round % 3)
       .map((t) =>
-        h.pc.fail(new RegExp(`/subscriptions/${t.subscriptionIds[2]}/usagerecords/resources`), 500),
+        setup.h.pc.fail(new RegExp(`/subscriptions/${t.subscriptionIds[2]}/usagerecords/resources`), 500),
       );
     // Table Storage: every fifth transaction into the customers' partitions is refused.
-    const store = createUsageStore(refusingTables(h.store.tables, (n) => n % 5 === 0));
+    const store = createUsageStore(refusingTables(setup.h.store.tables, (n) => n % 5 === 0));
     let done = false;
     const run = startScheduledRun(
-      h.deps({ store, settings: { timeBudgetMs: 30_000, customerConcurrency: 2 } }),
+      setup.h.deps({ store, settings: { timeBudgetMs: 30_000, customerConcurrency: 2 } }),
     ).finally(() => {
       done = true;
     });
     const [http, reader] = await Promise.all([
-      pollOverHttp(host.get, targets, () => done),
-      pollReader(readerOf(h.store), targets, () => done),
+      pollOverHttp(setup.host.get, targets, () => done),
+      pollReader(readerOf(setup.h.store), targets, () => done),
     ]);
     const finished = finishedRun(await run);
     for (const remove of removals) remove();
@@ -74,13 +64,15 @@ test('when a run meets failing subscriptions and refused storage writes, then no
     expect(reader.problems).toEqual([]);
     expect(http.polls + reader.polls).toBeGreaterThan(CUSTOMERS);
     // After the run, every customer serves all of its subscriptions from its own commit.
-    const after = await pollOverHttp(host.get, targets, () => true);
+    const after = await pollOverHttp(setup.host.get, targets, () => true);
     expect(after.problems).toEqual([]);
     expect(after.flipsSeen).toBe(0);
     for (const t of targets) {
-      const customer = await host.get(`/api/v1/customers/${t.customerId}/subscriptions`);
+      const customer = await setup.host.get(`/api/v1/customers/${t.customerId}/subscriptions`);
       for (const s of t.subscriptionIds) {
-        const resources = await host.get(`/api/v1/customers/${t.customerId}/subscriptions/${s}/resources`);
+        const resources = await setup.host.get(
+          `/api/v1/customers/${t.customerId}/subscriptions/${s}/resources`,
+        );
         expect({ status: resources.status, runId: resources.runId, takenAt: resources.takenAt }).toEqual({
           status: 200,
           runId: customer.runId,

@@ -3,6 +3,8 @@ import { startLocalHost, type LocalHost } from '../../src/localHost/host';
 import { createTableClients } from '../../src/storage/tableClients';
 import type { UsageStore } from '../../src/storage/tableUsageStore';
 import { azuriteConnectionString } from '../support/tables';
+import { startDataHarness, type DataHarness } from './dataHarness';
+import type { ScriptedTenant } from './scriptedPartnerCenter';
 
 export const FUNCTION_KEY = 'reads-function-key';
 
@@ -64,4 +66,24 @@ export async function startReadHost(store: UsageStore, setRoot: (root: unknown) 
     },
     close: () => host.close(),
   };
+}
+
+/**
+ * Registers the file's beforeAll/afterAll: a data harness serving `tenant` and the app over HTTP
+ * reading its store. The returned object is filled in before the first test runs.
+ */
+export function useReadingHarness(
+  tenant: ScriptedTenant,
+  setRoot: (root: unknown) => void,
+): { h: DataHarness; host: ReadHost } {
+  const parts = {} as { h: DataHarness; host: ReadHost };
+  beforeAll(async () => {
+    parts.h = await startDataHarness(tenant);
+    parts.host = await startReadHost(parts.h.store, setRoot);
+  }, 60_000);
+  afterAll(async () => {
+    await parts.host?.close();
+    await parts.h?.close();
+  });
+  return parts;
 }

@@ -65,6 +65,7 @@ async function walkInput(
       writeSubscription: (i) => writer.writeSubscription(i),
       discardCustomer: (c, r) => writer.discardCustomer(c, r),
       markCustomerKnown: (c, r, t) => writer.markCustomerKnown(c, r, t),
+      probe: () => writer.probe(),
       commitCustomer: (i) =>
         writer.commitCustomer(i).finally(() => {
           if (seen) seen.inFlight--;

@@ -24,7 +24,7 @@ interface Done {
 }
 
 const PREFIX = 'scale';
-const DATA_TABLES = ['Customers', 'Resources', 'CustomerLists'].map((t) => PREFIX + t);
+const DATA_TABLES = ['Customers', 'CustomerLists'].map((t) => PREFIX + t);
 const RUNS_TABLE = `${PREFIX}Runs`;
 
 /**

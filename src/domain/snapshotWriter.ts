@@ -63,18 +63,31 @@ export interface TakenCustomers extends Iterable<string> {
 }
 
 /**
- * What the snapshot writes through. A customer's subscription views first, then its own view in
- * one transaction; its list row (the checkpoint) after; the partner view last, when the run ends.
+ * What the snapshot writes through. Per customer: `beginCustomer`, its parts (subscription views),
+ * then `commitCustomer`, which makes all of them visible at once; its list row (the checkpoint)
+ * after; the partner view last, when the run ends. A customer whose data the store cannot hold
+ * fails with EntityTooLarge before anything of it becomes visible.
  */
 export interface SnapshotWriter {
-  /** Replaces one subscription's resources view (one transaction). */
+  /**
+   * Starts a customer's write: EntityTooLarge when its list row could not be stored; otherwise when
+   * run `runId` already committed this customer (an invocation cut off before its checkpoint).
+   */
+  beginCustomer(input: {
+    runId: string;
+    customerId: string;
+    record: CustomerMonthlyUsageRecord;
+  }): Promise<{ committedAt?: Date }>;
+  /** Writes one subscription's resources view, invisible until the customer's commit. */
   writeSubscription(input: SubscriptionSnapshot): Promise<void>;
-  /** Replaces the customer's view and adds its history points (one transaction). */
+  /** Makes the customer's view and every part written since `beginCustomer` visible at once, with its history points. */
   commitCustomer(input: CustomerSnapshot): Promise<void>;
+  /** Forgets an unfinished customer write (failed or cancelled); nothing of it becomes visible. */
+  discardCustomer(customerId: string, runId: string): void;
   /** Gives a customer that failed a `notSnapshotted` view, unless it has a view already. */
   markCustomerKnown(customerId: string, runId: string, takenAt: Date): Promise<void>;
-  /** When run `runId` committed this customer's view, if it did. */
-  committedAt(customerId: string, runId: string): Promise<Date | undefined>;
+  /** Resolves when the store answers at all: tells a store that is down from one that refused some data. */
+  probe(): Promise<void>;
   /** Records finished customers in the run's customers list (its checkpoint). */
   recordCustomers(runId: string, entries: readonly CustomerListEntry[]): Promise<void>;
   /** What the run has finished so far: the customers and exact totals over them. */

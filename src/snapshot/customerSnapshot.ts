@@ -1,6 +1,7 @@
 import {
   hasResourceBreakdown,
   type CustomerMonthlyUsageRecord,
+  type CustomerUsageSummary,
   type SubscriptionMonthlyUsageRecord,
 } from '../domain/usage';
 import type { CallOptions, PartnerCenterClient } from '../partnerCenter/partnerCenterClient';
@@ -15,23 +16,45 @@ export interface CustomerProgress {
 
 /**
  * Snapshots one customer: its usage summary, its subscriptions' usage records and, per legacy
- * Microsoft Azure subscription, its resources. Each subscription's resources view is written
- * as soon as it is read (memory holds one subscription's resources at a time); the customer's
- * view flips last, in one transaction, so readers never see part of this snapshot.
+ * Microsoft Azure subscription, its resources. Each subscription's resources view is handed to
+ * the writer as soon as it is read (memory holds about one transaction's worth), invisible to
+ * readers; the customer's commit makes all of them visible at once, so readers never see part of
+ * this snapshot. A failure anywhere leaves every view of the customer as it was.
  */
 export async function snapshotCustomer(
   deps: {
     partnerCenter: PartnerCenterClient;
-    writer: Pick<SnapshotWriter, 'writeSubscription' | 'commitCustomer'>;
+    writer: Pick<
+      SnapshotWriter,
+      'beginCustomer' | 'writeSubscription' | 'commitCustomer' | 'discardCustomer'
+    >;
     now: () => Date;
   },
   input: { runId: string; record: CustomerMonthlyUsageRecord; call: CallOptions },
   progress: CustomerProgress,
-): Promise<void> {
-  const { partnerCenter, writer } = deps;
+): Promise<{ takenAt: Date }> {
+  const { writer } = deps;
   const customerId = input.record.customerId;
-  const takenAt = deps.now();
-  const summary = await partnerCenter.getCustomerUsageSummary(customerId, input.call);
+  const summary = await deps.partnerCenter.getCustomerUsageSummary(customerId, input.call);
+  const begun = await writer.beginCustomer({ runId: input.runId, customerId, record: input.record });
+  try {
+    // A customer this run committed before (an invocation cut off before its checkpoint) is redone
+    // at that commit's time, so its history points are replaced, not added twice.
+    return await snapshotParts(deps, { ...input, summary }, progress, begun.committedAt ?? deps.now());
+  } finally {
+    writer.discardCustomer(customerId, input.runId);
+  }
+}
+
+async function snapshotParts(
+  deps: Parameters<typeof snapshotCustomer>[0],
+  input: Parameters<typeof snapshotCustomer>[1] & { summary: CustomerUsageSummary | undefined },
+  progress: CustomerProgress,
+  takenAt: Date,
+): Promise<{ takenAt: Date }> {
+  const { partnerCenter, writer } = deps;
+  const { summary } = input;
+  const customerId = input.record.customerId;
   const subscriptions: SubscriptionMonthlyUsageRecord[] = [];
   for await (const subscription of partnerCenter.listSubscriptionUsageRecords(customerId, input.call)) {
     subscriptions.push(subscription);
@@ -71,4 +94,5 @@ export async function snapshotCustomer(
   });
   progress.subscriptionsWritten = subscriptions.length;
   progress.resourcesWritten = resourcesWritten;
+  return { takenAt };
 }

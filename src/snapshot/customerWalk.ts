@@ -14,13 +14,19 @@ const RUN_FATAL = new Set(['ReconsentRequired', 'TokenRequestFailed']);
 
 export interface CustomerWalkInput {
   partnerCenter: PartnerCenterClient;
-  writer: Pick<SnapshotWriter, 'writeSubscription' | 'commitCustomer' | 'markCustomerKnown' | 'committedAt'>;
+  writer: Pick<
+    SnapshotWriter,
+    | 'beginCustomer'
+    | 'writeSubscription'
+    | 'commitCustomer'
+    | 'discardCustomer'
+    | 'markCustomerKnown'
+    | 'probe'
+  >;
   logger: Logger;
   /** Properties every log line and event of the run carries. */
   log: Record<string, unknown>;
   runId: string;
-  /** An earlier invocation worked on this run: a customer may be committed but not checkpointed. */
-  resumed: boolean;
   /** Carries the run's correlation id and `stop.signal`. */
   call: CallOptions;
   /** Customers the run has already finished; the walk takes the rest. */
@@ -111,14 +117,11 @@ async function snapshotOne(
   const progress: CustomerProgress = { subscriptionsSeen: 0, subscriptionsWritten: 0, resourcesWritten: 0 };
   let takenAt = input.now();
   try {
-    // A resumed run may meet a customer an earlier invocation committed but never checkpointed:
-    // redo it at that commit's time, so its history points are replaced, not added twice.
-    if (input.resumed) takenAt = (await writer.committedAt(record.customerId, runId)) ?? takenAt;
-    await snapshotCustomer(
+    ({ takenAt } = await snapshotCustomer(
       { partnerCenter: input.partnerCenter, writer, now: () => takenAt },
       { runId, record, call: input.call },
       progress,
-    );
+    ));
     return {
       kind: 'finished',
       entry: {
@@ -135,8 +138,10 @@ async function snapshotOne(
     if (input.stop.signal.aborted) return { kind: 'cancelled' };
     if (RUN_FATAL.has(errorCode(error) ?? '')) return { kind: 'fatal', error };
     // Storage down or silent is not this customer's fault: end the invocation as when a
-    // checkpoint cannot be written. Not checkpointed, so the resumed run redoes it.
-    if (isStorageUnavailable(error)) return { kind: 'storageError', error };
+    // checkpoint cannot be written. Not checkpointed, so the resumed run redoes it. But when
+    // storage answers a probe straight after, the 5xx was about this customer's data (Azurite
+    // answers 500 to some of it), and ending the invocation would only meet it again on resume.
+    if (isStorageUnavailable(error) && !(await answers(writer))) return { kind: 'storageError', error };
     const failure = failureOf(error);
     input.logger.event('CustomerSnapshotFailed', { ...input.log, customerId: record.customerId, ...failure });
     try {
@@ -158,3 +163,9 @@ async function snapshotOne(
     };
   }
 }
+
+const answers = (writer: Pick<SnapshotWriter, 'probe'>) =>
+  writer.probe().then(
+    () => true,
+    () => false,
+  );

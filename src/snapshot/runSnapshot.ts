@@ -13,6 +13,7 @@ import type { RunTotals, SnapshotWriter } from '../domain/snapshotWriter';
 import type { PartnerUsageSummary } from '../domain/usage';
 import type { Logger, OperationalEvent } from '../observability/logger';
 import type { CallOptions, PartnerCenterClient } from '../partnerCenter/partnerCenterClient';
+import { isStorageUnavailable } from '../storage/errors';
 import { CheckpointBuffer } from './checkpointBuffer';
 import { walkCustomers } from './customerWalk';
 import { reasonOf } from './failures';
@@ -200,7 +201,6 @@ export async function continueRun(deps: SnapshotDependencies, runId: string): Pr
       logger: deps.logger,
       log,
       runId,
-      resumed: run.invocations > 1,
       call,
       taken: progress.finished,
       checkpoints,
@@ -236,7 +236,24 @@ export async function continueRun(deps: SnapshotDependencies, runId: string): Pr
     if (totals.customersWritten === 0 && totals.customersFailed > 0) {
       return await finish({ state: 'failed', reason: 'Every customer failed', counts: { ...totals } });
     }
-    await writer.publishPartner(runId, partner.takenAt, partner.summary);
+    try {
+      await writer.publishPartner(runId, partner.takenAt, partner.summary);
+    } catch (error) {
+      // Storage down: the resume publishes. Refused (the data): every resume would be refused too.
+      if (
+        isStorageUnavailable(error) &&
+        !(await writer.probe().then(
+          () => true,
+          () => false,
+        ))
+      )
+        throw error;
+      return await finish({
+        state: 'failed',
+        reason: reasonOf('Publishing failed', error),
+        counts: { ...totals },
+      });
+    }
     const state = totals.customersFailed > 0 ? 'partial' : 'succeeded';
     return await finish({
       state,
@@ -272,8 +289,18 @@ async function partnerSummary(
   } catch (error) {
     return new Error('Partner usage summary failed', { cause: error });
   }
-  run.partnerSummaryJson = JSON.stringify(partner.summary);
-  run.partnerTakenAt = partner.takenAt.toISOString();
-  await lease.renew({ partnerSummaryJson: run.partnerSummaryJson, partnerTakenAt: run.partnerTakenAt });
+  const kept = {
+    partnerSummaryJson: JSON.stringify(partner.summary),
+    partnerTakenAt: partner.takenAt.toISOString(),
+  };
+  try {
+    await lease.renew(kept);
+  } catch (error) {
+    // A summary the run record cannot hold (too large, or refused) would fail every resume the
+    // same way: fail the run now. Storage down is different: a resume reads it again.
+    if (!isStorageUnavailable(error)) return new Error('Partner usage summary failed', { cause: error });
+    throw error;
+  }
+  Object.assign(run, kept);
   return partner;
 }

@@ -61,8 +61,17 @@ export const PARTNER_PARTITION = 'partner';
 export const customerPartition = (customerId: string) => `c_${keyPart(customerId)}`;
 /** The customer partition for a run-list RowKey (already a key part). */
 export const customerPartitionOfKey = (customerKey: string) => `c_${customerKey}`;
-export const resourcesPartition = (customerId: string, subscriptionId: string) =>
-  `s_${keyPart(customerId)}_${keyPart(subscriptionId)}`;
+
+/**
+ * A customer's parts (today a subscription's resources view; the Azure-plan parts to come) live in
+ * the customer's own partition, in one of two slots: a run writes the slot the customer's view
+ * does not name, then flips the view to it (see docs/architecture.md, "A customer flips as one").
+ * `x_` sorts after `view~`, so neither the view range nor history's (`h_` … `view`) holds a part.
+ */
+export type PartSlot = 'a' | 'b';
+export const PART_PREFIX = 'x_';
+export const subscriptionPartRow = (subscriptionId: string, slot: PartSlot) =>
+  `${PART_PREFIX}s_${keyPart(subscriptionId)}_${slot}`;
 export const runListPartition = (runId: string) => `run_${runId}`;
 
 export const HISTORY_PREFIX = 'h_';

@@ -11,19 +11,21 @@ import {
 /** Requests the adapter sent to Table Storage; benchmarks compare it with the ideal batch count. */
 export interface TableMetrics {
   roundTrips: number;
+  /** Of `roundTrips`, those of the run store (run records and the lease, its heartbeat included). */
+  runStoreRoundTrips: number;
   transactions: number;
   entitiesWritten: number;
 }
 
 export function newTableMetrics(): TableMetrics {
-  return { roundTrips: 0, transactions: 0, entitiesWritten: 0 };
+  return { roundTrips: 0, runStoreRoundTrips: 0, transactions: 0, entitiesWritten: 0 };
 }
 
 function entityOf(action: TransactionAction): TableEntity {
   return action[1];
 }
 
-function checkAction(action: TransactionAction): void {
+export function checkAction(action: TransactionAction): void {
   const entity = entityOf(action) as EntityLike;
   if (action[0] === 'delete') {
     // Keys only; still refuse a key the service would reject.
@@ -93,11 +95,61 @@ export async function writePartition(
   if (current.length > 0) batches.push(current);
   batches.push(last);
 
-  for (const batch of batches) {
-    metrics.roundTrips++;
-    metrics.transactions++;
-    await table.submitTransaction(batch);
-    metrics.entitiesWritten += batch.filter((a) => a[0] !== 'delete').length;
+  for (const batch of batches) await submit(table, metrics, batch);
+}
+
+async function submit(table: TableClient, metrics: TableMetrics, batch: TransactionAction[]): Promise<void> {
+  metrics.roundTrips++;
+  metrics.transactions++;
+  await table.submitTransaction(batch);
+  metrics.entitiesWritten += batch.filter((a) => a[0] !== 'delete').length;
+}
+
+/**
+ * Actions for one partition gathered into transactions as they come: a transaction is sent when
+ * the next action would not fit in it (100 operations, 4 MiB). Every action is checked against
+ * Table Storage's limits when it is added, so a refused entity throws before anything of it is sent.
+ */
+export class PartitionBatch {
+  private pending: TransactionAction[] = [];
+  private bytes = 0;
+
+  constructor(
+    private readonly table: TableClient,
+    private readonly metrics: TableMetrics,
+  ) {}
+
+  /** Adds actions, sending what is pending first whenever the next one would not fit. */
+  async add(actions: readonly TransactionAction[]): Promise<void> {
+    for (const action of actions) {
+      checkAction(action);
+      if (!this.fits([action])) await this.send();
+      this.push(action);
+    }
+  }
+
+  /** Whether `actions` still fit in the pending transaction. */
+  fits(actions: readonly TransactionAction[]): boolean {
+    const bytes = actions.reduce((sum, a) => sum + sizeOf(a), 0);
+    return (
+      this.pending.length + actions.length <= MAX_BATCH_OPERATIONS &&
+      this.bytes + bytes <= MAX_BATCH_PAYLOAD_BYTES
+    );
+  }
+
+  /** Adds one checked action to the pending transaction without sending (the caller made sure it fits). */
+  push(action: TransactionAction): void {
+    this.pending.push(action);
+    this.bytes += sizeOf(action);
+  }
+
+  /** Sends the pending transaction, if any. */
+  async send(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    this.bytes = 0;
+    await submit(this.table, this.metrics, batch);
   }
 }
 

@@ -14,7 +14,8 @@ import {
 } from '../domain/runs';
 import { isConflict, isNotFound, isPreconditionFailed } from './errors';
 import { LEASE_ROW, newRunId, RUNS_PARTITION, runRowKey } from './keys';
-import type { TableMetrics } from './partitionWriter';
+import { checkAction, type TableMetrics } from './partitionWriter';
+import { jsonText } from './viewDocument';
 
 const ZERO_COUNTS: RunCounts = {
   customersWritten: 0,
@@ -88,7 +89,7 @@ export class TableRunStore implements RunStore {
 
   async getRun(runId: string): Promise<StoredRun | undefined> {
     try {
-      this.metrics.roundTrips++;
+      this.countRoundTrip();
       return fromEntity(
         await this.table.getEntity<Record<string, unknown>>(RUNS_PARTITION, runRowKey(runId)),
       );
@@ -107,7 +108,7 @@ export class TableRunStore implements RunStore {
       })
       .byPage({ maxPageSize: Math.min(Math.max(limit, 1), 1000) });
     for await (const page of pages) {
-      this.metrics.roundTrips++;
+      this.countRoundTrip();
       for (const row of page) {
         runs.push(fromEntity(row));
         if (runs.length >= limit) return runs;
@@ -125,14 +126,14 @@ export class TableRunStore implements RunStore {
     });
     const found: StoredRun[] = [];
     for await (const page of rows.byPage()) {
-      this.metrics.roundTrips++;
+      this.countRoundTrip();
       for (const row of page) found.push(fromEntity(row));
     }
     yield* found.reverse();
   }
 
   async deleteRun(runId: string): Promise<void> {
-    this.metrics.roundTrips++;
+    this.countRoundTrip();
     try {
       await this.table.deleteEntity(RUNS_PARTITION, runRowKey(runId));
     } catch (error) {
@@ -161,7 +162,7 @@ export class TableRunStore implements RunStore {
     if (lease.holder && lease.holder !== holder && lease.expiresAt && lease.expiresAt > now) return undefined;
     const expiresAt = new Date(now.getTime() + ttlMs);
     try {
-      this.metrics.roundTrips++;
+      this.countRoundTrip();
       const result = await this.table.updateEntity(
         { partitionKey: RUNS_PARTITION, rowKey: LEASE_ROW, holder, expiresAt: expiresAt.toISOString() },
         'Merge',
@@ -234,13 +235,21 @@ export class TableRunStore implements RunStore {
     }
   }
 
+  private countRoundTrip(): void {
+    this.metrics.roundTrips++;
+    this.metrics.runStoreRoundTrips++;
+  }
+
   private async reread(lease: Lease, expiresAt: Date): Promise<Lease> {
     const current = await this.readLease();
     return { ...lease, etag: current.etag, expiresAt };
   }
 
   private async submit(actions: TransactionAction[]) {
-    this.metrics.roundTrips++;
+    // A run record that breaks a limit (say, a partner summary too long to keep) is a typed
+    // EntityTooLarge before it is sent, which the snapshot can tell from storage being down.
+    for (const action of actions) checkAction(action);
+    this.countRoundTrip();
     this.metrics.transactions++;
     return this.table.submitTransaction(actions);
   }
@@ -253,7 +262,7 @@ export class TableRunStore implements RunStore {
   }> {
     for (;;) {
       try {
-        this.metrics.roundTrips++;
+        this.countRoundTrip();
         const row = await this.table.getEntity<Record<string, unknown>>(RUNS_PARTITION, LEASE_ROW);
         const expires = String(row.expiresAt ?? '');
         return {
@@ -266,7 +275,7 @@ export class TableRunStore implements RunStore {
         if (!isNotFound(error)) throw error;
       }
       try {
-        this.metrics.roundTrips++;
+        this.countRoundTrip();
         await this.table.createEntity({
           partitionKey: RUNS_PARTITION,
           rowKey: LEASE_ROW,
@@ -291,7 +300,8 @@ function patchProps(patch: RunPatch): Record<string, unknown> {
     'partnerSummaryJson',
     'partnerTakenAt',
   ] as const) {
-    if (patch[key] !== undefined) props[key] = patch[key];
+    if (patch[key] !== undefined)
+      props[key] = key === 'partnerSummaryJson' ? jsonText(JSON.parse(patch[key])) : patch[key];
   }
   if (patch.invocations !== undefined) props.invocations = patch.invocations;
   for (const [name, value] of Object.entries(patch.counts ?? {}))

@@ -1,7 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import { isOverBudget } from '../domain/budget';
 import type {
   AzureResourceMonthlyUsageRecord,
+  CustomerMonthlyUsageRecord,
   CustomerUsageSummary,
   PartnerUsageSummary,
   SubscriptionMonthlyUsageRecord,
@@ -15,19 +17,27 @@ import {
   type SubscriptionSnapshot,
   type TakenCustomers,
 } from '../domain/snapshotWriter';
-import { isConflict, isNotFound } from './errors';
+import { isConflict, isNotFound, isStorageUnavailable } from './errors';
 import {
   customerPartition,
   historyRowKey,
   keyPart,
   PARTNER_PARTITION,
-  resourcesPartition,
   runListPartition,
   subscriptionHistoryRowKey,
+  subscriptionPartRow,
+  type PartSlot,
   VIEW_ROW,
 } from './keys';
-import { writePartition, type TableMetrics } from './partitionWriter';
-import type { EntityLike } from './tableLimits';
+import { checkAction, PartitionBatch, writePartition, type TableMetrics } from './partitionWriter';
+import {
+  assertEntityWithinLimits,
+  EntityTooLargeError,
+  MAX_BATCH_OPERATIONS,
+  MAX_BATCH_PAYLOAD_BYTES,
+  payloadBytes,
+  type EntityLike,
+} from './tableLimits';
 import { defined, type UsageTableName } from './usageTables';
 import { viewEntities } from './viewDocument';
 
@@ -51,28 +61,66 @@ export interface SubscriptionViewBody {
 const replace = (entity: EntityLike): TransactionAction => ['upsert', entity, 'Replace'];
 
 /**
- * The write side of the cache. A customer's view and its history rows share its partition, so
- * the transaction that replaces the view also adds the history point: readers see the previous
- * complete snapshot until that one request, then the new one.
+ * One customer being written: its parts go to the slot its committed view does not name, so they
+ * stay invisible until `commitCustomer` flips the view (and with it the slot) in one transaction.
  */
+interface CustomerWrite {
+  partitionKey: string;
+  slot: PartSlot;
+  /** Names this write; every part row carries it, and the view that commits it. */
+  version: string;
+  /** ETag of the view as read at the start: the flip is conditional on it. Undefined: no view yet. */
+  etag?: string;
+  /** When this run committed the customer before (a redo after a cut-off invocation). */
+  committedAt?: Date;
+  batch: PartitionBatch;
+}
+
 /**
- * The snapshot's writes over Table Storage: views replaced in one entity-group transaction each,
- * history points beside them, the run's customers list (its checkpoint) and the partner view.
+ * The snapshot's writes over Table Storage. A customer's parts (its subscriptions' resources
+ * views) are written to the free one of two slots in the customer's partition, then the
+ * customer's view flips to that slot in one entity-group transaction with its history points:
+ * readers see all of a customer's new snapshot or none of it. Also the run's customers list (its
+ * checkpoint) and the partner view.
  */
 export class TableSnapshotWriter implements SnapshotWriter {
+  private readonly writes = new Map<string, CustomerWrite>();
+
   constructor(
     private readonly tables: Record<UsageTableName, TableClient>,
     private readonly metrics: TableMetrics,
   ) {}
 
-  /** Replaces one subscription's resources view (one transaction). */
+  /**
+   * Starts writing a customer: checks that its list row can be stored (EntityTooLarge otherwise,
+   * before anything is written) and reads its view's header once (slot, ETag, this run's commit).
+   */
+  async beginCustomer(input: {
+    runId: string;
+    customerId: string;
+    record: CustomerMonthlyUsageRecord;
+  }): Promise<{ committedAt?: Date }> {
+    assertEntityWithinLimits(listRow(input.runId, writtenEntry(input.record)));
+    const write = await this.open(input.runId, input.customerId);
+    return { committedAt: write.committedAt };
+  }
+
+  /** Forgets a customer's unfinished write (it failed or was cancelled); its parts stay invisible. */
+  discardCustomer(customerId: string, runId: string): void {
+    this.writes.delete(writeKey(runId, customerId));
+  }
+
+  /** Adds one subscription's resources view to the customer's free slot (invisible until the commit). */
   async writeSubscription(input: SubscriptionSnapshot): Promise<void> {
-    const partitionKey = resourcesPartition(input.customerId, input.subscription.subscriptionId);
+    const write =
+      this.writes.get(writeKey(input.runId, input.customerId)) ??
+      (await this.open(input.runId, input.customerId));
     const body: SubscriptionViewBody = { subscription: input.subscription, resources: input.resources };
     const rows = viewEntities(
-      partitionKey,
+      write.partitionKey,
       defined({
         ...foundHeader(input),
+        version: write.version,
         subscriptionId: input.subscription.subscriptionId,
         offerId: input.subscription.offerId,
         hasResourceBreakdown: input.hasResourceBreakdown,
@@ -81,26 +129,40 @@ export class TableSnapshotWriter implements SnapshotWriter {
         billingEndDate: input.billingEndDate,
       }),
       body,
+      subscriptionPartRow(input.subscription.subscriptionId, write.slot),
     );
-    await writePartition(this.tables.resources, this.metrics, [], rows.map(replace));
+    await write.batch.add(rows.map(replace));
   }
 
   /**
-   * Replaces a customer's view and adds its history points (customer totals and each
-   * subscription's totals). Write the subscriptions' resources first: this is the flip.
+   * Flips the customer's view to this write's slot and adds its history points (customer totals
+   * and each subscription's totals), in one transaction with the parts still pending. History
+   * rows that do not fit follow in later transactions, so history never runs ahead of the view.
    */
   async commitCustomer(input: CustomerSnapshot): Promise<void> {
-    const partitionKey = customerPartition(input.customerId);
+    const key = writeKey(input.runId, input.customerId);
+    const write = this.writes.get(key) ?? (await this.open(input.runId, input.customerId));
+    try {
+      await this.commit(write, input);
+    } finally {
+      this.writes.delete(key);
+    }
+  }
+
+  private async commit(write: CustomerWrite, input: CustomerSnapshot): Promise<void> {
+    const partitionKey = write.partitionKey;
     const takenAtMs = input.takenAt.getTime();
     const billing = {
       billingStartDate: input.summary?.billingStartDate,
       billingEndDate: input.summary?.billingEndDate,
     };
     const body: CustomerViewBody = { summary: input.summary, subscriptions: input.subscriptions };
-    const view = viewEntities(
+    const [header, ...parts] = viewEntities(
       partitionKey,
       defined({
         ...foundHeader(input),
+        slot: write.slot,
+        version: write.version,
         subscriptionCount: input.subscriptions.length,
         ...billing,
       }),
@@ -136,10 +198,52 @@ export class TableSnapshotWriter implements SnapshotWriter {
         }),
       ),
     );
-    await writePartition(this.tables.customers, this.metrics, subscriptionHistory, [
-      ...view.map(replace),
-      replace(history),
-    ]);
+    // The flip: conditional on the view read at the start, so a second writer of this customer
+    // (an invocation that lost its lease) cannot flip it under this one.
+    const flip: TransactionAction =
+      write.etag === undefined ? ['create', header] : ['update', header, 'Replace', { etag: write.etag }];
+    const atomic = [flip, ...parts.map(replace), replace(history)];
+    for (const action of [...atomic, ...subscriptionHistory]) checkAction(action);
+    const atomicBytes = atomic.reduce((sum, a) => sum + payloadBytes(a[1]), 0);
+    if (atomic.length > MAX_BATCH_OPERATIONS || atomicBytes > MAX_BATCH_PAYLOAD_BYTES)
+      throw new EntityTooLargeError(
+        `${partitionKey}: the view needs ${atomic.length} entities / ${atomicBytes} bytes, over one transaction's limits`,
+      );
+    if (!write.batch.fits(atomic)) await write.batch.send();
+    for (const action of atomic) write.batch.push(action);
+    let next = 0;
+    while (next < subscriptionHistory.length && write.batch.fits([subscriptionHistory[next]]))
+      write.batch.push(subscriptionHistory[next++]);
+    await write.batch.send();
+    if (next < subscriptionHistory.length)
+      await writePartition(this.tables.customers, this.metrics, subscriptionHistory.slice(next));
+  }
+
+  /** Reads the customer's view header (one point read) and opens a write to the other slot. */
+  private async open(runId: string, customerId: string): Promise<CustomerWrite> {
+    const partitionKey = customerPartition(customerId);
+    let row: Record<string, unknown> | undefined;
+    try {
+      this.metrics.roundTrips++;
+      row = await this.tables.customers.getEntity<Record<string, unknown>>(partitionKey, VIEW_ROW, {
+        queryOptions: { select: ['runId', 'state', 'takenAt', 'slot'] },
+      });
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+    const write: CustomerWrite = {
+      partitionKey,
+      slot: row?.slot === 'a' ? 'b' : 'a',
+      version: `${runId}.${randomBytes(4).toString('hex')}`,
+      etag: row?.etag as string | undefined,
+      committedAt:
+        row && row.runId === runId && row.state === 'found' && typeof row.takenAt === 'string'
+          ? new Date(row.takenAt)
+          : undefined,
+      batch: new PartitionBatch(this.tables.customers, this.metrics),
+    };
+    this.writes.set(writeKey(runId, customerId), write);
+    return write;
   }
 
   /**
@@ -164,33 +268,58 @@ export class TableSnapshotWriter implements SnapshotWriter {
     }
   }
 
-  /**
-   * When run `runId` already committed this customer's view (an invocation that stopped before its
-   * checkpoint), that commit's takenAt. A redo reuses it, so the history rows it writes have the
-   * same RowKeys and replace the earlier ones instead of adding a second point for the run.
-   */
-  async committedAt(customerId: string, runId: string): Promise<Date | undefined> {
+  /** Answers when Table Storage answers (one point read of a row that need not exist). */
+  async probe(): Promise<void> {
     try {
       this.metrics.roundTrips++;
-      const row = await this.tables.customers.getEntity<Record<string, unknown>>(
-        customerPartition(customerId),
-        VIEW_ROW,
-        { queryOptions: { select: ['runId', 'state', 'takenAt'] } },
-      );
-      return row.runId === runId && row.state === 'found' && typeof row.takenAt === 'string'
-        ? new Date(row.takenAt)
-        : undefined;
+      await this.tables.customers.getEntity('probe', 'probe', { queryOptions: { select: ['RowKey'] } });
     } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
+      if (!isNotFound(error)) throw error;
     }
   }
 
   /** Records finished customers in the run's list partition (100 per transaction). */
   async recordCustomers(runId: string, entries: readonly CustomerListEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    const rows = entries.map((e) => replace(listRow(runId, e)));
-    await writePartition(this.tables.customerLists, this.metrics, rows);
+    const rows = entries.map((e) => listRow(runId, e));
+    try {
+      await writePartition(this.tables.customerLists, this.metrics, rows.map(replace));
+    } catch (error) {
+      // One row the service will not take (refused, or a 500 that only its data causes) must not
+      // cost the others their checkpoint: row by row. When storage is down, the first row throws.
+      if (rows.length === 1 && !isRefused(error)) throw error;
+      for (const row of rows) await this.recordRow(row);
+    }
+  }
+
+  /** One list row alone; refused alone, it is kept without its record, naming why (not listed). */
+  private async recordRow(row: EntityLike): Promise<void> {
+    const upsert = async (entity: EntityLike) => {
+      this.metrics.roundTrips++;
+      await this.tables.customerLists.upsertEntity(entity, 'Replace');
+    };
+    try {
+      await upsert(row);
+    } catch (error) {
+      if (!isRefused(error)) throw error;
+      const failure = failureText(error);
+      await upsert(
+        defined({
+          partitionKey: row.partitionKey,
+          rowKey: row.rowKey,
+          customerId: row.customerId,
+          takenAt: row.takenAt,
+          outcome: row.outcome,
+          subscriptionsWritten: row.subscriptionsWritten,
+          subscriptionsFailed: row.subscriptionsFailed,
+          resourcesWritten: row.resourcesWritten,
+          failureCode: row.failureCode ?? 'ListRowRefused',
+          failureStatus: row.failureStatus,
+          failureMessage: row.failureMessage ?? failure,
+          listRowRefused: failure,
+        }),
+      );
+    }
   }
 
   /**
@@ -301,7 +430,76 @@ function keyOf(customerId: string): string | undefined {
   }
 }
 
+/** Table Storage answered, and refused the request (4xx other than a conflict): the data, not the service. */
+function isRefused(error: unknown): boolean {
+  const status = (error as { statusCode?: unknown }).statusCode;
+  return (
+    !isStorageUnavailable(error) &&
+    typeof status === 'number' &&
+    status >= 400 &&
+    status < 500 &&
+    status !== 409 &&
+    status !== 412
+  );
+}
+
+function failureText(error: unknown): string {
+  const e = error as { code?: unknown; message?: unknown };
+  return `${String(e.code ?? 'Refused')}: ${String(e.message ?? error)}`.slice(0, 1000);
+}
+
+const writeKey = (runId: string, customerId: string) => `${runId}|${customerPartition(customerId)}`;
+
+/** The list row a customer written by this run would get, to check it can be stored before any write. */
+function writtenEntry(record: CustomerMonthlyUsageRecord): CustomerListEntry {
+  return {
+    record,
+    takenAt: new Date(0),
+    outcome: 'written',
+    subscriptionsWritten: 0,
+    subscriptionsFailed: 0,
+    resourcesWritten: 0,
+  };
+}
+
+/** What a failed customer's list row keeps whatever happens: its key, identity and outcome. */
+const KEPT = new Set([
+  'partitionKey',
+  'rowKey',
+  'customerId',
+  'takenAt',
+  'outcome',
+  'failureCode',
+  'failureMessage',
+]);
+
+/**
+ * A customer's row in the run's list. A written customer's row always fits (`beginCustomer`
+ * checked it first). A failed customer's record may not: then each record field that breaks a
+ * limit is left out, largest first, and named in `omittedFields`, so one customer's data can never
+ * fail the checkpoint of the others. The reader does not list a row that lost its totalCost.
+ */
 function listRow(runId: string, entry: CustomerListEntry): EntityLike {
+  const row = fullListRow(runId, entry);
+  if (entry.outcome !== 'failed') return row;
+  const omitted: string[] = [];
+  for (;;) {
+    try {
+      assertEntityWithinLimits(row);
+      return omitted.length > 0 ? { ...row, omittedFields: omitted.join(',') } : row;
+    } catch (error) {
+      if (!(error instanceof EntityTooLargeError)) throw error;
+      const largest = Object.keys(row)
+        .filter((f) => typeof row[f] === 'string' && !KEPT.has(f))
+        .sort((a, b) => String(row[b]).length - String(row[a]).length)[0];
+      if (largest === undefined) throw error;
+      delete row[largest];
+      omitted.push(largest);
+    }
+  }
+}
+
+function fullListRow(runId: string, entry: CustomerListEntry): EntityLike {
   const r = entry.record;
   return defined({
     partitionKey: runListPartition(runId),
@@ -326,7 +524,7 @@ function listRow(runId: string, entry: CustomerListEntry): EntityLike {
     subscriptionsWritten: entry.subscriptionsWritten,
     subscriptionsFailed: entry.subscriptionsFailed,
     resourcesWritten: entry.resourcesWritten,
-    failureCode: entry.failure?.code,
+    failureCode: entry.failure?.code.slice(0, 200),
     failureStatus: entry.failure?.status,
     failureMessage: entry.failure?.message.slice(0, 1000),
   });

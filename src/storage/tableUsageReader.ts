@@ -6,10 +6,11 @@ import {
   HISTORY_PREFIX,
   historyRange,
   PARTNER_PARTITION,
-  resourcesPartition,
   runListPartition,
   subscriptionHistoryPrefix,
+  subscriptionPartRow,
   VIEW_ROW,
+  type PartSlot,
 } from './keys';
 import type { TableMetrics } from './partitionWriter';
 import { toRunRecord, type RunRecord, type RunStore } from '../domain/runs';
@@ -26,10 +27,11 @@ import type {
   UsageReader,
 } from '../domain/usageReader';
 import type { UsageTableName } from './usageTables';
-import { readViewRows } from './viewDocument';
+import { readViewRows, viewRange } from './viewDocument';
 
 type Row = TableEntityResult<Record<string, unknown>>;
 type Header = ViewState & {
+  version?: string;
   billingStartDate?: string;
   billingEndDate?: string;
   hasResourceBreakdown?: boolean;
@@ -118,7 +120,8 @@ export class TableUsageReader implements UsageReader {
         next = undefined;
         break;
       }
-      for (const row of result.value) items.push(listRecord(row));
+      // A failed customer's row may have had to leave out a record too large to keep; not listed.
+      for (const row of result.value) if (row.totalCost !== undefined) items.push(listRecord(row));
       next = result.value.continuationToken;
     } while (items.length === 0 && next);
     token = next
@@ -147,30 +150,35 @@ export class TableUsageReader implements UsageReader {
     };
   }
 
+  /**
+   * A point read of the customer's view header names the slot (and version) its committed parts
+   * are in; one single-partition query then reads that subscription's view from the slot. A part
+   * of another version is not part of what the customer shows: the subscription is unknown.
+   */
   async getSubscriptionResources(
     customerId: string,
     subscriptionId: string,
   ): Promise<SubscriptionLookup<SubscriptionResourcesView>> {
+    const committed = await this.customerHeader(customerId);
+    if (committed === undefined) return { status: 'customerUnknown' };
+    if (committed.state === 'notSnapshotted') return { status: 'notSnapshotted' };
+    if (committed.slot === undefined) return { status: 'unknown' };
     const view = await this.readView<SubscriptionViewBody>(
-      this.tables.resources,
-      resourcesPartition(customerId, subscriptionId),
+      this.tables.customers,
+      customerPartition(customerId),
+      subscriptionPartRow(subscriptionId, committed.slot),
     );
-    if (view && view.header.state === 'found') {
-      return {
-        status: 'found',
-        value: {
-          snapshot: snapshotOf(view.header),
-          subscription: view.body.subscription,
-          hasResourceBreakdown: view.header.hasResourceBreakdown === true,
-          resources: view.body.resources,
-        },
-      };
-    }
-    // Not found: only on this path, one more point read says whether the customer is unknown,
-    // known but not snapshotted, or known without this subscription.
-    const customer = await this.customerState(customerId);
-    if (customer === undefined) return { status: 'customerUnknown' };
-    return { status: customer === 'notSnapshotted' ? 'notSnapshotted' : 'unknown' };
+    if (!view || view.header.state !== 'found' || view.header.version !== committed.version)
+      return { status: 'unknown' };
+    return {
+      status: 'found',
+      value: {
+        snapshot: snapshotOf(view.header),
+        subscription: view.body.subscription,
+        hasResourceBreakdown: view.header.hasResourceBreakdown === true,
+        resources: view.body.resources,
+      },
+    };
   }
 
   async customerHistory(
@@ -243,30 +251,43 @@ export class TableUsageReader implements UsageReader {
   }
 
   private async customerState(customerId: string): Promise<ViewState['state'] | undefined> {
+    return (await this.customerHeader(customerId))?.state;
+  }
+
+  /** The customer's view header alone (one point read): its state and the slot of its committed parts. */
+  private async customerHeader(
+    customerId: string,
+  ): Promise<{ state: ViewState['state']; slot?: PartSlot; version?: string } | undefined> {
     try {
       this.metrics.roundTrips++;
       const row = await this.tables.customers.getEntity<Record<string, unknown>>(
         customerPartition(customerId),
         VIEW_ROW,
-        { queryOptions: { select: ['state'] } },
+        { queryOptions: { select: ['state', 'slot', 'version'] } },
       );
-      return row.state as ViewState['state'];
+      return {
+        state: row.state as ViewState['state'],
+        slot: row.slot === 'a' || row.slot === 'b' ? row.slot : undefined,
+        version: typeof row.version === 'string' ? row.version : undefined,
+      };
     } catch (error) {
       if ((error as { statusCode?: number }).statusCode === 404) return undefined;
       throw error;
     }
   }
 
-  /** The view's rows (header and parts): one single-partition query over RowKey `view`…`view~`. */
+  /** A view's rows (header and parts): one single-partition query over its RowKey range. */
   private async readView<B>(
     table: TableClient,
     partitionKey: string,
+    rowKey = VIEW_ROW,
   ): Promise<{ header: Header; body: B } | undefined> {
     const rows: Row[] = [];
+    const range = viewRange(rowKey);
     const pages = table
       .listEntities<Record<string, unknown>>({
         queryOptions: {
-          filter: odata`PartitionKey eq ${partitionKey} and RowKey ge ${VIEW_ROW} and RowKey le ${`${VIEW_ROW}~`}`,
+          filter: odata`PartitionKey eq ${partitionKey} and RowKey ge ${range.ge} and RowKey le ${range.le}`,
         },
       })
       .byPage({ maxPageSize: 1000 });
@@ -274,7 +295,7 @@ export class TableUsageReader implements UsageReader {
       this.metrics.roundTrips++;
       rows.push(...page);
     }
-    return readViewRows<Header, B>(rows);
+    return readViewRows<Header, B>(rows, rowKey);
   }
 }
 

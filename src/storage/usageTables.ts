@@ -7,7 +7,6 @@ export const USAGE_TABLES = {
   runs: 'Runs',
   customers: 'Customers',
   customerLists: 'CustomerLists',
-  resources: 'Resources',
 } as const;
 
 export type UsageTableName = keyof typeof USAGE_TABLES;
@@ -17,7 +16,6 @@ export function usageTableClients(tables: TableClients): Record<UsageTableName, 
     runs: tables.table(USAGE_TABLES.runs),
     customers: tables.table(USAGE_TABLES.customers),
     customerLists: tables.table(USAGE_TABLES.customerLists),
-    resources: tables.table(USAGE_TABLES.resources),
   };
 }
 

@@ -16,7 +16,9 @@ import {
  */
 const PART_BYTES_TARGET = MAX_ENTITY_BYTES - 16 * 1024;
 const CHUNK_PROPERTY = (i: number) => `d${String(i).padStart(3, '0')}`;
-export const partRowKey = (part: number) => `${VIEW_ROW}.p${String(part).padStart(3, '0')}`;
+export const partRowKey = (part: number, rowKey = VIEW_ROW) => `${rowKey}.p${String(part).padStart(3, '0')}`;
+/** The RowKey range of a view's rows: its header `rowKey` and its parts `rowKey.pNNN`. */
+export const viewRange = (rowKey = VIEW_ROW) => ({ ge: rowKey, le: `${rowKey}.p~` });
 
 /** Cuts text into pieces of at most `max` UTF-16 units, never between a surrogate pair. */
 export function chunkText(text: string, max = MAX_STRING_CHARS): string[] {
@@ -32,15 +34,33 @@ export function chunkText(text: string, max = MAX_STRING_CHARS): string[] {
   return chunks.length > 0 ? chunks : [''];
 }
 
+/**
+ * JSON text safe in any Table request: U+2028 and U+2029 are written as their JSON escapes. They
+ * are valid in JSON strings, but Azurite's batch parser takes them for line ends and refuses the
+ * whole transaction; escaped, JSON.parse reads back exactly the same value.
+ */
+export function jsonText(value: unknown): string {
+  return JSON.stringify(value).replace(/[\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
+}
+
 export interface ViewHeader {
   runId: string;
+  /** Which write of the view this is, when a run may write it more than once (a customer's parts). */
+  version?: string;
   [property: string]: unknown;
 }
 
-export function viewEntities(partitionKey: string, header: ViewHeader, body: unknown): EntityLike[] {
-  const chunks = chunkText(JSON.stringify(body));
+/** The rows of a view stored under `rowKey` (default `view`): the header first, then its parts. */
+export function viewEntities(
+  partitionKey: string,
+  header: ViewHeader,
+  body: unknown,
+  rowKey = VIEW_ROW,
+): EntityLike[] {
+  const chunks = chunkText(jsonText(body));
   const rows: EntityLike[] = [];
-  let current: EntityLike = { partitionKey, rowKey: VIEW_ROW, ...header, parts: 0, chunks: chunks.length };
+  let current: EntityLike = { partitionKey, rowKey, ...header, parts: 0, chunks: chunks.length };
+  const stamp = header.version === undefined ? {} : { version: header.version };
   let properties = Object.keys(current).length - 2;
   let size = entityBytes(current);
   let index = 0;
@@ -49,8 +69,8 @@ export function viewEntities(partitionKey: string, header: ViewHeader, body: unk
     const bytes = 8 + name.length * 2 + chunk.length * 2 + 4;
     if (properties + 1 > MAX_CUSTOM_PROPERTIES || size + bytes > PART_BYTES_TARGET) {
       rows.push(current);
-      current = { partitionKey, rowKey: partRowKey(rows.length), runId: header.runId };
-      properties = 1;
+      current = { partitionKey, rowKey: partRowKey(rows.length, rowKey), runId: header.runId, ...stamp };
+      properties = Object.keys(current).length - 2;
       size = entityBytes(current);
       index = 0;
     }
@@ -68,11 +88,12 @@ export class CorruptViewError extends Error {
   readonly code = 'CorruptView';
 }
 
-/** Reassembles a view from the rows of its partition's `view…` range; undefined when absent. */
+/** Reassembles a view from the rows of its range (see `viewRange`); undefined when absent. */
 export function readViewRows<H extends { runId: string }, B>(
   rows: ReadonlyArray<Record<string, unknown> & { partitionKey?: string; rowKey?: string }>,
+  rowKey = VIEW_ROW,
 ): { header: H; body: B } | undefined {
-  const header = rows.find((r) => r.rowKey === VIEW_ROW);
+  const header = rows.find((r) => r.rowKey === rowKey);
   if (!header) return undefined;
   const parts = Number(header.parts ?? 0);
   const pieces: string[] = [];
@@ -81,9 +102,9 @@ export function readViewRows<H extends { runId: string }, B>(
   };
   collect(header);
   for (let p = 1; p <= parts; p++) {
-    const row = rows.find((r) => r.rowKey === partRowKey(p));
-    // A part left over from an earlier, larger view has another runId; a missing one is corruption.
-    if (!row || row.runId !== header.runId)
+    const row = rows.find((r) => r.rowKey === partRowKey(p, rowKey));
+    // A part left over from an earlier, larger view has another runId (or version); a missing one is corruption.
+    if (!row || row.runId !== header.runId || row.version !== header.version)
       throw new CorruptViewError(`${header.partitionKey}: view part ${p} missing`);
     collect(row);
   }

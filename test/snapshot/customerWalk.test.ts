@@ -61,9 +61,11 @@ async function walkInput(
   const writer = h.store.writer;
   const input: CustomerWalkInput = {
     writer: {
+      beginCustomer: (i) => writer.beginCustomer(i),
       writeSubscription: (i) => writer.writeSubscription(i),
+      discardCustomer: (c, r) => writer.discardCustomer(c, r),
       markCustomerKnown: (c, r, t) => writer.markCustomerKnown(c, r, t),
-      committedAt: (c, r) => writer.committedAt(c, r),
+      probe: () => writer.probe(),
       commitCustomer: (i) =>
         writer.commitCustomer(i).finally(() => {
           if (seen) seen.inFlight--;
@@ -72,7 +74,6 @@ async function walkInput(
     logger: h.logger,
     log: { runId: run.runId },
     runId: run.runId,
-    resumed: false,
     call: { correlationId: run.correlationId, signal: stop.signal },
     taken: progress.finished,
     checkpoints: new CheckpointBuffer(writer, lease, run.runId, progress.totals, {

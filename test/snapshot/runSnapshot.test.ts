@@ -23,17 +23,21 @@ describe('a full run of 200 customers', () => {
   afterAll(() => h.close());
 
   test('when a scheduled run completes, then the store matches the sandbox field for field, within 1.1× the ideal Table round trips', async () => {
-    const before = h.store.metrics.roundTrips;
+    // The snapshot's data requests only: the run store's (run record, lease and its heartbeat) are
+    // left out, since how many heartbeats a run needs depends on the machine's speed, not on the design.
+    const dataRoundTrips = () => h.store.metrics.roundTrips - h.store.metrics.runStoreRoundTrips;
+    const before = dataRoundTrips();
     const run = finishedRun(await startScheduledRun(h.deps()));
-    const roundTrips = h.store.metrics.roundTrips - before;
+    const roundTrips = dataRoundTrips() - before;
     expect(run.state).toBe('succeeded');
     expect(run.counts.customersWritten).toBe(200);
     expect(run.counts.customersFailed).toBe(0);
 
     const resources = await expectStoreMatchesPartnerCenter(h.store, h.client);
     expect(run.counts.resourcesWritten).toBe(resources);
-    // Ideal: one transaction per customer partition, one per subscription view, one per 100 list rows, one partner flip.
-    const ideal = run.counts.customersWritten + run.counts.subscriptionsWritten + Math.ceil(200 / 100) + 1;
+    // Ideal: per customer, one point read (which slot is free) and one transaction (its parts and
+    // view flip together); one query for the run's progress, one transaction per 100 list rows, one partner flip.
+    const ideal = 2 * run.counts.customersWritten + 1 + Math.ceil(200 / 100) + 1;
     console.log(
       `full run: ${roundTrips} Table round trips, ideal ${ideal} (${(roundTrips / ideal).toFixed(3)}×)`,
     );

@@ -1,6 +1,6 @@
 import { odata } from '@azure/data-tables';
 import { errorCode } from '../../src/domain/errors';
-import { customerPartition, resourcesPartition } from '../../src/storage/keys';
+import { customerPartition } from '../../src/storage/keys';
 import type { CustomerListEntry } from '../../src/domain/snapshotWriter';
 import {
   customerRecord,
@@ -206,7 +206,7 @@ test('when a continuation token was not issued by the store, then InvalidContinu
   ).rejects.toMatchObject({ code: 'InvalidContinuationToken' });
 });
 
-test('when a subscription has 5,000 resources (over 1 MiB), then its view is split into parts written in one transaction and reads back whole', async () => {
+test('when a subscription has 5,000 resources (over 1 MiB), then its view is split into parts that flip with the customer in one transaction and read back whole', async () => {
   const sub = subscriptionRecord(6);
   const resources = Array.from({ length: 5000 }, (_, i) => resourceRecord(i));
   const before = store.metrics.transactions;
@@ -218,35 +218,70 @@ test('when a subscription has 5,000 resources (over 1 MiB), then its view is spl
     hasResourceBreakdown: true,
     resources,
   });
+  await store.writer.commitCustomer({
+    runId: 'run-big',
+    customerId: guid(6),
+    takenAt: new Date(),
+    record: customerRecord(6),
+    summary: customerSummary(6),
+    subscriptions: [sub],
+  });
   expect(store.metrics.transactions - before).toBe(1);
-  let rows = 0;
-  const pk = resourcesPartition(guid(6), sub.subscriptionId);
-  for await (const _row of store.tables
-    .table('Resources')
-    .listEntities({ queryOptions: { filter: odata`PartitionKey eq ${pk}` } }))
-    rows++;
-  expect(rows).toBeGreaterThan(1);
+  let parts = 0;
+  const pk = customerPartition(guid(6));
+  for await (const _row of store.tables.table('Customers').listEntities({
+    queryOptions: { filter: odata`PartitionKey eq ${pk} and RowKey ge ${'x_'} and RowKey lt ${'x_~'}` },
+  }))
+    parts++;
+  expect(parts).toBeGreaterThan(1);
   const view = await store.getSubscriptionResources(guid(6), sub.subscriptionId);
   expect(view.status === 'found' && view.value.resources).toEqual(resources);
 });
 
-test('when a view is larger than one transaction can carry (4 MiB), then EntityTooLarge and nothing is written', async () => {
+test('when a subscription view is larger than one transaction (4 MiB), then it takes several, and nothing of the customer shows until its commit', async () => {
+  const customerId = guid(7);
+  const sub = subscriptionRecord(7);
+  await writeCustomer(7, 'run-small', new Date('2025-03-15T12:00:00Z'));
+  const previous = await store.getSubscriptionResources(customerId, sub.subscriptionId);
   const resources = Array.from({ length: 20_000 }, (_, i) => resourceRecord(i, { name: 'n'.repeat(200) }));
+  const before = store.metrics.transactions;
+  await store.writer.writeSubscription({
+    runId: 'run-huge',
+    customerId,
+    takenAt: new Date(),
+    subscription: sub,
+    hasResourceBreakdown: true,
+    resources,
+  });
+  expect(store.metrics.transactions - before).toBeGreaterThan(0);
+  expect(await store.getSubscriptionResources(customerId, sub.subscriptionId)).toEqual(previous);
+  await store.writer.commitCustomer({
+    runId: 'run-huge',
+    customerId,
+    takenAt: new Date(),
+    record: customerRecord(7),
+    summary: customerSummary(7),
+    subscriptions: [sub],
+  });
+  expect(store.metrics.transactions - before).toBeGreaterThan(2);
+  const view = await store.getSubscriptionResources(customerId, sub.subscriptionId);
+  expect(view.status === 'found' && view.value.snapshot.runId).toBe('run-huge');
+  expect(view.status === 'found' && view.value.resources).toEqual(resources);
+});
+
+test('when a customer view is larger than one transaction can carry (4 MiB), then EntityTooLarge and nothing is written', async () => {
   const error = await store.writer
-    .writeSubscription({
+    .commitCustomer({
       runId: 'run-huge',
-      customerId: guid(7),
+      customerId: guid(17),
       takenAt: new Date(),
-      subscription: subscriptionRecord(7),
-      hasResourceBreakdown: true,
-      resources,
+      record: customerRecord(17),
+      summary: customerSummary(17, { name: 'n'.repeat(5_000_000) }),
+      subscriptions: [],
     })
     .catch((e: unknown) => e);
   expect(errorCode(error)).toBe('EntityTooLarge');
-  // Nothing written: not even the customer is known.
-  expect((await store.getSubscriptionResources(guid(7), subscriptionRecord(7).subscriptionId)).status).toBe(
-    'customerUnknown',
-  );
+  expect((await store.getCustomer(guid(17))).status).toBe('unknown');
 });
 
 test('when a customer has 150 subscriptions, then its history rows take two transactions and the view flips in the last', async () => {

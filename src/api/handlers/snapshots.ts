@@ -1,4 +1,5 @@
 import type { HttpResponseInit } from '@azure/functions';
+import type { RunRequestQueue } from '../../domain/runQueue';
 import type { RunRequester } from '../../domain/runs';
 import type { UsageReader } from '../../domain/usageReader';
 import { endpoint, type ApiHandler } from '../endpoint';
@@ -9,14 +10,17 @@ import { parseLimit, readQuery } from '../validation';
 export interface SnapshotsDependencies {
   reader: Pick<UsageReader, 'listRuns'>;
   runs: RunRequester;
+  /** Wakes a worker at once; without it (or when it fails) the resume timer picks the run up. */
+  queue?: RunRequestQueue;
 }
 
 export const MAX_RUNS = 100;
 const DEFAULT_RUNS = 20;
 
 /**
- * GET /api/v1/snapshots: recent runs, newest first. POST: queue a run now, 202 with its id, or
- * 409 RunAlreadyActive while one is queued or running. Control data: never cached.
+ * GET /api/v1/snapshots: recent runs, newest first. POST: queue a run now and put a message on
+ * the request queue that starts it within seconds, 202 with its id, or 409 RunAlreadyActive while
+ * one is queued or running. Control data: never cached.
  */
 export function createSnapshotsHandler(deps: SnapshotsDependencies): ApiHandler {
   return endpoint({
@@ -27,9 +31,19 @@ export function createSnapshotsHandler(deps: SnapshotsDependencies): ApiHandler 
       const runs = await deps.reader.listRuns(limit);
       return json(200, { data: runs.map(runBody) });
     },
-    POST: async (request) => {
+    POST: async (request, context) => {
       readQuery(request.query, []);
       const run = await deps.runs.requestRun('manual');
+      // The run is recorded: a message that cannot be sent only delays it to the resume timer.
+      await deps.queue
+        ?.request(run.runId)
+        .catch((error: unknown) =>
+          context.warn(
+            `snapshot run ${run.runId} queued without a wake-up message (the resume timer will start it): ${
+              error instanceof Error ? error.message.split('\n')[0] : String(error)
+            }`,
+          ),
+        );
       return json(202, { data: runBody(run) });
     },
   });

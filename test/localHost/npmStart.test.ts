@@ -63,8 +63,9 @@ function npmStartSuite(node: string): void {
         PARTNER_CENTER_AUTHORITY_HOST: `http://127.0.0.1:${sandboxPort}`,
         STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true',
         TABLE_NAME_PREFIX: uniqueTablePrefix('e2e'),
-        // Every second, so a requested run is picked up at once rather than within five minutes.
-        SNAPSHOT_RESUME_SCHEDULE: '*/1 * * * * *',
+        // The default resume schedule (every five minutes): a requested run must start through the
+        // request queue, not the timer.
+        SNAPSHOT_RESUME_SCHEDULE: '0 */5 * * * *',
         LOCAL_HOST_FUNCTION_KEY: 'e2e-function-key',
         LOCAL_HOST_MASTER_KEY: 'e2e-master-key',
       },
@@ -90,10 +91,12 @@ function npmStartSuite(node: string): void {
   }
 
   let settingsFile = '';
+  let liveOutput = () => '';
   beforeAll(async () => {
     const started = await launch(node);
     child = started.child;
     output = started.output();
+    liveOutput = started.output;
     ({ url, sandboxUrl, azuriteUrl } = started);
   });
 
@@ -112,6 +115,7 @@ function npmStartSuite(node: string): void {
       'snapshotTimer',
       'snapshotResumeTimer',
       'retentionTimer',
+      'snapshotRequest',
     ]) {
       expect(output).toContain(`  ${name}: `);
     }
@@ -120,7 +124,7 @@ function npmStartSuite(node: string): void {
     expect(await res.json()).toMatchObject({ status: 'ok' });
   });
 
-  test('when a snapshot is asked for over the API, then the resume timer runs it and every route serves it', async () => {
+  test('when a snapshot is asked for over the API, then its queue message starts it and every route serves it', async () => {
     const before = fs.existsSync(repoSettings) ? fs.readFileSync(repoSettings, 'utf8') : undefined;
     expect((await fetch(`${url}/api/v1/snapshots`, { method: 'POST', headers: fnKey })).status).toBe(401);
     const accepted = await fetch(`${url}/api/v1/snapshots`, { method: 'POST', headers: masterKey });
@@ -137,6 +141,8 @@ function npmStartSuite(node: string): void {
       state = runs.data.find((r) => r.runId === run.runId)?.state ?? '';
     }
     expect(state).toBe('succeeded');
+    // Started by the queue trigger, not by the resume timer.
+    expect(liveOutput()).toContain(`[snapshotRequest] information: snapshot request ${run.runId}: finished`);
 
     const customers = await fetch(`${url}/api/v1/customers?limit=1000`, { headers: fnKey });
     expect(customers.status).toBe(200);

@@ -58,6 +58,11 @@ param retentionSchedule string = '0 30 2 * * *'
 @description('Prefix of the usage table names (TABLE_NAME_PREFIX). The app creates its tables at startup.')
 param tableNamePrefix string = 'usage'
 
+@description('SNAPSHOT_REQUEST_QUEUE: the queue POST /api/v1/snapshots writes to and the snapshotRequest function reads; provisioned with its -poison twin.')
+@minLength(3)
+@maxLength(56)
+param snapshotRequestQueueName string = 'snapshot-requests'
+
 // One instance is enough: timers take a blob lease, and the read routes are light. The cap bounds cost
 // and the fan-out of Partner Center calls; raise it for many portal users.
 @minValue(1)
@@ -165,6 +170,9 @@ module storage './core/storage/storage-account.bicep' = {
     deploymentContainerName: deploymentStorageContainerName
     sku: storageSku
     enableDeleteLock: enableDeleteLock
+    queueNames: [
+      snapshotRequestQueueName
+    ]
   }
 }
 
@@ -221,6 +229,7 @@ module api './app/api.bicep' = {
     snapshotResumeSchedule: snapshotResumeSchedule
     retentionSchedule: retentionSchedule
     tableNamePrefix: tableNamePrefix
+    snapshotRequestQueueName: snapshotRequestQueueName
     staleAfterMinutes: string(staleAfterMinutes)
     enableEntraAuth: enableEntraAuth
     entraAuthClientId: entraAuthClientIdChecked
@@ -236,6 +245,7 @@ module rbac './app/rbac.bicep' = {
     keyVaultName: keyVault.outputs.name
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     managedIdentityPrincipalId: identity.outputs.principalId
+    snapshotRequestQueueName: snapshotRequestQueueName
     userPrincipalId: allowUserIdentityPrincipal ? principalId : ''
     userPrincipalType: principalType
   }

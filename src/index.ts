@@ -1,5 +1,6 @@
 import { app } from '@azure/functions';
 import { checkConfiguration, configurationGuard } from './app/startup';
+import { registerFunctions } from './functions/register';
 
 app.setup({ enableHttpStream: false });
 
@@ -8,18 +9,5 @@ app.setup({ enableHttpStream: false });
 const configuration = checkConfiguration();
 if (!configuration.valid) app.hook.preInvocation(configurationGuard());
 
-// One import per function file: each registers itself with app.http / app.timer.
-import './functions/health';
-import './functions/partnerUsageSummary';
-import './functions/customers';
-import './functions/customerUsageSummary';
-import './functions/customerSubscriptions';
-import './functions/subscriptionResources';
-import './functions/customerHistory';
-import './functions/subscriptionHistory';
-import './functions/snapshots';
-import './functions/openapi';
-import './functions/notFound';
-import './functions/snapshotTimer';
-import './functions/snapshotResumeTimer';
-import './functions/retentionTimer';
+// Every function, from the route, timer and queue tables in src/functions.
+registerFunctions();

@@ -41,6 +41,9 @@ param snapshotResumeSchedule string
 param retentionSchedule string
 param tableNamePrefix string
 
+@description('SNAPSHOT_REQUEST_QUEUE: the snapshot-request queue.')
+param snapshotRequestQueueName string
+
 @description('STALE_AFTER_MINUTES, as the app setting string; main.bicep feeds the stale-data alert the same value.')
 param staleAfterMinutes string = '720'
 
@@ -127,6 +130,24 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
         {
           name: 'STORAGE_TABLE_ENDPOINT'
           value: storage.properties.primaryEndpoints.table
+        }
+        {
+          // The request queue, identity-based, in the form the host's queue trigger reads for its
+          // QUEUE_STORAGE connection; the app's own sender reads the endpoint with AZURE_CLIENT_ID.
+          name: 'QUEUE_STORAGE__queueServiceUri'
+          value: storage.properties.primaryEndpoints.queue
+        }
+        {
+          name: 'QUEUE_STORAGE__credential'
+          value: 'managedidentity'
+        }
+        {
+          name: 'QUEUE_STORAGE__clientId'
+          value: identityClientId
+        }
+        {
+          name: 'SNAPSHOT_REQUEST_QUEUE'
+          value: snapshotRequestQueueName
         }
         {
           name: 'TABLE_NAME_PREFIX'

@@ -1,11 +1,14 @@
-// Every role assignment, each scoped to the one resource it is about. No queue role: the app uses no
-// queues, and timer triggers take their host locks as blob leases (Storage Blob Data Owner covers it).
+// Every role assignment, each scoped to the one resource it is about. Timer triggers take their host
+// locks as blob leases (Storage Blob Data Owner covers it); the queue role is per queue.
 param storageAccountName string
 param keyVaultName string
 param applicationInsightsName string
 
 @description('Principal id of the function app\'s user-assigned identity.')
 param managedIdentityPrincipalId string
+
+@description('The snapshot-request queue (SNAPSHOT_REQUEST_QUEUE); storage-account.bicep provisions it and its -poison twin.')
+param snapshotRequestQueueName string
 
 @description('Object id of a developer or CI principal to grant the debugging roles. Empty: none.')
 param userPrincipalId string = ''
@@ -20,11 +23,24 @@ param userPrincipalType string = 'User'
 var storageBlobDataOwnerRoleId = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b' // Storage Blob Data Owner
 var storageTableDataContributorRoleId = '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3' // Storage Table Data Contributor
 var keyVaultSecretsOfficerRoleId = 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7' // Key Vault Secrets Officer
+var storageQueueDataContributorRoleId = '974c5e8b-45b9-4653-ba55-5f855dd0fb88' // Storage Queue Data Contributor
 var monitoringMetricsPublisherRoleId = '3913510d-42f4-4e42-8a64-420c390055eb' // Monitoring Metrics Publisher
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
 }
+
+resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' existing = {
+  parent: storage
+  name: 'default'
+}
+
+resource requestQueues 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' existing = [
+  for queueName in [snapshotRequestQueueName, '${snapshotRequestQueueName}-poison']: {
+    parent: queueService
+    name: queueName
+  }
+]
 
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
   name: keyVaultName
@@ -57,6 +73,21 @@ resource appTableDataContributor 'Microsoft.Authorization/roleAssignments@2022-0
     principalType: 'ServicePrincipal'
   }
 }
+
+// Request queues: the app sends to the queue, and the host's trigger reads, renews, deletes and moves
+// messages to the -poison queue (send alone would be Message Sender; processing needs Contributor).
+// Scoped to each queue, not the account: nothing else in the account is reachable through it.
+resource appQueueDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for (queueName, i) in [snapshotRequestQueueName, '${snapshotRequestQueueName}-poison']: {
+    name: guid(requestQueues[i].id, managedIdentityPrincipalId, storageQueueDataContributorRoleId)
+    scope: requestQueues[i]
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageQueueDataContributorRoleId)
+      principalId: managedIdentityPrincipalId
+      principalType: 'ServicePrincipal'
+    }
+  }
+]
 
 // Secrets: the app reads the client secret and reads and writes new versions of the refresh token.
 // Secrets User cannot write, so Officer it is; the vault holds nothing else.

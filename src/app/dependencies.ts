@@ -11,6 +11,8 @@ import { KeyVaultSecretStore } from '../secrets/keyVaultSecretStore';
 import { LocalSecretStore } from '../secrets/localSecretStore';
 import type { SecretStore } from '../secrets/secretStore';
 import { signingKeySource, type SigningKeySource } from '../secrets/signingKeys';
+import type { RunRequestQueue } from '../domain/runQueue';
+import { createQueueService, createRunRequestQueue } from '../queues/queueClients';
 import { createTableClients, type TableClients } from '../storage/tableClients';
 import { createUsageStore, type UsageStore } from '../storage/tableUsageStore';
 
@@ -30,6 +32,8 @@ export interface Dependencies {
   usageStore: UsageStore;
   /** The continuation-token signing keys, from the secret store. */
   continuationTokenKeys: SigningKeySource;
+  /** Wakes a worker for a requested run; undefined when no queue is configured (QUEUE_STORAGE). */
+  runRequests?: RunRequestQueue;
 }
 
 let instance: Dependencies | undefined;
@@ -61,6 +65,12 @@ export function dependencies(): Dependencies {
     tables,
     usageStore: createUsageStore(tables),
     secretStore,
+    runRequests: settings.queues
+      ? createRunRequestQueue(
+          createQueueService(settings.queues, () => azureCredential(settings)),
+          settings.snapshotRequestQueue,
+        )
+      : undefined,
     continuationTokenKeys: signingKeySource(secretStore, settings.secrets.continuationTokenKeyName, {
       cacheMs: settings.secrets.cacheMs,
     }),

@@ -2,7 +2,14 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { resetDependencies, dependencies, useLocalSettingsFile } from '../app/dependencies';
 import { applyLocalSettings, ensureLocalSettings, readLocalSettings } from '../config/localSettings';
-import { ConfigurationError, getSettings, isLoopbackHost, resetSettingsCache } from '../config/settings';
+import {
+  ConfigurationError,
+  getSettings,
+  isLoopbackHost,
+  resetSettingsCache,
+  type Settings,
+} from '../config/settings';
+import { useRunningAzurite } from '../localHost/runtimeFile';
 import { consoleLogger } from '../observability/logger';
 import { runSnapshotToCompletion, type InvocationOutcome } from '../snapshot/runSnapshot';
 import { snapshotDependencies, withTokenFlush } from '../snapshot/snapshotDependencies';
@@ -19,6 +26,8 @@ async function main(): Promise<number> {
   // --settings FILE: another settings file (tests, or a second environment), read and written back.
   const settingsFile = args.settings ? path.resolve(args.settings) : ensureLocalSettings(root);
   applyLocalSettings(readLocalSettings(settingsFile).Values, process.env);
+  // UseDevelopmentStorage=true means the running `npm start`'s Azurite, wherever it listens.
+  const npmStart = useRunningAzurite(process.env, settingsFile);
   useLocalSettingsFile(settingsFile);
   resetSettingsCache();
   resetDependencies();
@@ -37,9 +46,7 @@ async function main(): Promise<number> {
   try {
     await withTimeout(deps.usageStore.ensureTables(), 15_000);
   } catch (error) {
-    return fail(
-      `Table Storage is not reachable: ${oneLine(error)} (is Azurite running? npm start runs one in memory)`,
-    );
+    return fail(storageFailure(error, settings, npmStart !== undefined));
   }
 
   const stop = new AbortController();
@@ -78,6 +85,40 @@ function report(outcome: InvocationOutcome, ms: number, interrupted: boolean): n
     case 'idle':
       return fail('nothing to run');
   }
+}
+
+/**
+ * Why Table Storage could not be used, told apart: nothing listening (start it), an answer that
+ * refused the credentials (fix them), or anything else. Names the endpoint, never the key.
+ */
+function storageFailure(error: unknown, settings: Settings, viaNpmStart: boolean): string {
+  const where = tableEndpointOf(settings);
+  const status = (error as { statusCode?: number }).statusCode;
+  if (status === 401 || status === 403) {
+    const code = (error as { code?: string }).code;
+    return `Table Storage at ${where} answered but refused the credentials (${status}${code ? ` ${code}` : ''}): check STORAGE_CONNECTION_STRING or the signed-in identity's role on the account`;
+  }
+  if (/ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ECONNRESET|socket hang up/i.test(causeText(error))) {
+    return viaNpmStart
+      ? `nothing is listening at ${where}, where the running npm start said its Azurite is (${oneLine(error)})`
+      : `nothing is listening at ${where} (is npm start running? It runs Azurite in memory; or start Azurite yourself)`;
+  }
+  return `Table Storage at ${where} could not be used: ${oneLine(error)}`;
+}
+
+function tableEndpointOf(settings: Settings): string {
+  if (settings.storage.kind === 'endpoint') return settings.storage.tableEndpoint;
+  const connection = settings.storage.connectionString;
+  if (/UseDevelopmentStorage=true/i.test(connection)) return 'http://127.0.0.1:10002/devstoreaccount1';
+  return /TableEndpoint=([^;]+)/i.exec(connection)?.[1] ?? 'the account of STORAGE_CONNECTION_STRING';
+}
+
+function causeText(error: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    parts.push(String((e as { code?: unknown }).code ?? ''), e instanceof Error ? e.message : String(e));
+  }
+  return parts.join(' ');
 }
 
 function fail(reason: string): number {

@@ -89,6 +89,11 @@ export function ncrontab(raw: string): string | undefined {
   }
 }
 
+/** A queue name whose `-poison` twin (7 more characters) is a valid queue name too. */
+function queueName(raw: string): string | undefined {
+  return /^[a-z0-9](?:[a-z0-9]|-(?!-)){1,54}[a-z0-9]$/.test(raw) ? undefined : 'is not a valid queue name';
+}
+
 function tableNamePrefix(raw: string): string | undefined {
   return /^[A-Za-z][A-Za-z0-9]{0,39}$/.test(raw)
     ? undefined
@@ -254,6 +259,51 @@ export const SETTINGS: readonly SettingSpec[] = [
     validate: positiveInt(600),
   },
   {
+    name: 'QUEUE_STORAGE',
+    description:
+      'Storage queues by connection string (Azurite, local): the queue trigger and POST /api/v1/snapshots. Set this or QUEUE_STORAGE__queueServiceUri; neither: a requested run waits for the resume timer.',
+    optional: true,
+    localOnly: true,
+    secret: true,
+    example: 'UseDevelopmentStorage=true',
+    expects: 'a storage connection string',
+    validate: nonEmpty,
+  },
+  {
+    name: 'QUEUE_STORAGE__queueServiceUri',
+    description: 'Storage queues by managed identity (Azure). Set this or QUEUE_STORAGE.',
+    optional: true,
+    example: 'https://stusageprod.queue.core.windows.net',
+    expects: 'an https:// URL (http:// only for loopback hosts)',
+    validate: endpoint,
+  },
+  {
+    name: 'QUEUE_STORAGE__credential',
+    description: 'With QUEUE_STORAGE__queueServiceUri: how the Functions host signs in to the queues.',
+    optional: true,
+    example: 'managedidentity',
+    expects: 'managedidentity',
+    validate: (raw) => (raw === 'managedidentity' ? undefined : 'is not managedidentity'),
+  },
+  {
+    name: 'QUEUE_STORAGE__clientId',
+    description:
+      "With QUEUE_STORAGE__queueServiceUri: the client id of the identity the host uses for the queues (the app's AZURE_CLIENT_ID).",
+    optional: true,
+    example: '5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d',
+    expects: 'a GUID',
+    validate: guid,
+  },
+  {
+    name: 'SNAPSHOT_REQUEST_QUEUE',
+    description:
+      'Queue on which POST /api/v1/snapshots asks for a run; its trigger starts the run at once (failures: <name>-poison).',
+    default: 'snapshot-requests',
+    example: 'snapshot-requests',
+    expects: '3-56 lowercase letters, digits and single hyphens, starting and ending with a letter or digit',
+    validate: queueName,
+  },
+  {
     name: 'AZURE_CLIENT_ID',
     description:
       'Client id of the user-assigned managed identity for storage and Key Vault. Required in Azure.',
@@ -354,6 +404,14 @@ export interface Settings {
     { kind: 'connectionString'; connectionString: string } | { kind: 'endpoint'; tableEndpoint: string }
   ) & { tablePrefix: string; requestTimeoutMs: number };
   /**
+   * The Storage queues (QUEUE_STORAGE, the connection the queue trigger names). Undefined when
+   * neither form is set: a requested run then waits for the resume timer.
+   */
+  queues?:
+    { kind: 'connectionString'; connectionString: string } | { kind: 'endpoint'; queueServiceUri: string };
+  /** The queue a requested run's message goes to (and the trigger reads). */
+  snapshotRequestQueue: string;
+  /**
    * How the app signs in to Table Storage and Key Vault: in Azure, its user-assigned managed
    * identity (AZURE_CLIENT_ID); elsewhere a developer's credentials (Azure CLI, azd, VS Code).
    */
@@ -420,6 +478,13 @@ export function loadSettings(env: Env = process.env): Settings {
       expects: 'exactly one of them',
     });
   }
+  if (get('QUEUE_STORAGE') !== undefined && get('QUEUE_STORAGE__queueServiceUri') !== undefined) {
+    problems.push({
+      name: 'QUEUE_STORAGE / QUEUE_STORAGE__queueServiceUri',
+      problem: 'are both set',
+      expects: 'at most one of them',
+    });
+  }
   if (get('KEY_VAULT_URI') === undefined) {
     for (const name of ['PARTNER_CENTER_CLIENT_SECRET', 'PARTNER_CENTER_REFRESH_TOKEN']) {
       if (get(name) === undefined && !problems.some((p) => p.name === name)) {
@@ -457,6 +522,15 @@ export function loadSettings(env: Env = process.env): Settings {
         requestTimeoutMs: int('STORAGE_TIMEOUT_SECONDS') * 1000,
       };
 
+  const queueConnection = get('QUEUE_STORAGE');
+  const queueServiceUri = get('QUEUE_STORAGE__queueServiceUri');
+  const queues: Settings['queues'] =
+    queueConnection !== undefined
+      ? { kind: 'connectionString', connectionString: queueConnection }
+      : queueServiceUri !== undefined
+        ? { kind: 'endpoint', queueServiceUri }
+        : undefined;
+
   return {
     partnerCenter: {
       baseUrl: str('PARTNER_CENTER_BASE_URL').replace(/\/+$/, ''),
@@ -479,6 +553,8 @@ export function loadSettings(env: Env = process.env): Settings {
       cacheMs: int('SECRET_CACHE_SECONDS') * 1000,
     },
     storage,
+    queues,
+    snapshotRequestQueue: str('SNAPSHOT_REQUEST_QUEUE'),
     identity: inAzure
       ? { kind: 'managedIdentity', clientId: str('AZURE_CLIENT_ID') }
       : { kind: 'developer', clientId: get('AZURE_CLIENT_ID') },

@@ -9,18 +9,27 @@ const DEV_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/
 
 /** Where `UseDevelopmentStorage=true` looks for the Table service. */
 export const DEV_STORAGE_TABLE_PORT = 10002;
+/** Where `UseDevelopmentStorage=true` looks for the Queue service. */
+export const DEV_STORAGE_QUEUE_PORT = 10001;
 
+/** A running in-memory Azurite: its Table and Queue services, one process each. */
 export interface AzuriteTables {
   tableEndpoint: string;
+  queueEndpoint: string;
+  /** Both endpoints, for the Table and the Queue SDK alike. */
   connectionString: string;
+  /** The Table service's process (the Queue service's is `queuePid`). */
   pid: number;
+  queuePid: number;
   stop(): Promise<void>;
 }
 
-export function azuriteConnectionString(port: number): string {
+/** A connection string for Azurite's development account; the queue endpoint only when given. */
+export function azuriteConnectionString(port: number, queuePort?: number): string {
   return (
     `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT};AccountKey=${DEV_KEY};` +
-    `TableEndpoint=http://127.0.0.1:${port}/${DEV_ACCOUNT};`
+    `TableEndpoint=http://127.0.0.1:${port}/${DEV_ACCOUNT};` +
+    (queuePort === undefined ? '' : `QueueEndpoint=http://127.0.0.1:${queuePort}/${DEV_ACCOUNT};`)
   );
 }
 
@@ -38,28 +47,58 @@ const EXIT_WITH_PARENT = [
 ].join('\n');
 
 /**
- * Starts Azurite's Table service in memory on a free loopback port. Azurite accepts port 0 but
- * then reports 0, so the port is chosen here; a lost race for it is retried.
+ * Starts Azurite's Table and Queue services in memory on loopback ports (free ones unless given).
+ * Azurite accepts port 0 but then reports 0, so the ports are chosen here; a lost race for a free
+ * port is retried. A given port that is taken fails at once.
  */
 export async function startAzurite(
-  options: { port?: number; attempts?: number } = {},
+  options: { port?: number; queuePort?: number; attempts?: number } = {},
 ): Promise<AzuriteTables> {
-  const attempts = options.attempts ?? 5;
+  const table = await withRetries(options.port, options.attempts, (port) => launch('table', port));
+  try {
+    const queue = await withRetries(options.queuePort, options.attempts, (port) => launch('queue', port));
+    return {
+      tableEndpoint: `http://127.0.0.1:${table.port}/${DEV_ACCOUNT}`,
+      queueEndpoint: `http://127.0.0.1:${queue.port}/${DEV_ACCOUNT}`,
+      connectionString: azuriteConnectionString(table.port, queue.port),
+      pid: table.child.pid as number,
+      queuePid: queue.child.pid as number,
+      stop: async () => {
+        await Promise.all([stopChild(table.child), stopChild(queue.child)]);
+      },
+    };
+  } catch (error) {
+    await stopChild(table.child);
+    throw error;
+  }
+}
+
+async function withRetries<T>(
+  fixed: number | undefined,
+  attempts = 5,
+  start: (port: number) => Promise<T>,
+): Promise<T> {
   let lastError: unknown;
   for (let i = 0; i < attempts; i++) {
-    const port = options.port ?? (await freePort());
+    const port = fixed ?? (await freePort());
     try {
-      return await launch(port);
+      return await start(port);
     } catch (error) {
       lastError = error;
-      if (options.port !== undefined) break;
+      if (fixed !== undefined) break;
     }
   }
   throw lastError;
 }
 
-async function launch(port: number): Promise<AzuriteTables> {
-  const main = path.join(path.dirname(require.resolve('azurite/package.json')), 'dist/src/table/main.js');
+async function launch(
+  service: 'table' | 'queue',
+  port: number,
+): Promise<{ child: ChildProcess; port: number }> {
+  const main = path.join(
+    path.dirname(require.resolve('azurite/package.json')),
+    `dist/src/${service}/main.js`,
+  );
   const child = spawn(
     process.execPath,
     [
@@ -69,21 +108,16 @@ async function launch(port: number): Promise<AzuriteTables> {
       '--inMemoryPersistence',
       '--disableTelemetry',
       '--skipApiVersionCheck',
-      '--tableHost',
+      `--${service}Host`,
       '127.0.0.1',
-      '--tablePort',
+      `--${service}Port`,
       String(port),
     ],
     // stdin is the lifeline: this process holds its only write end and never writes to it.
     { stdio: ['pipe', 'pipe', 'pipe'] },
   );
   await waitForStart(child, port);
-  return {
-    tableEndpoint: `http://127.0.0.1:${port}/${DEV_ACCOUNT}`,
-    connectionString: azuriteConnectionString(port),
-    pid: child.pid as number,
-    stop: () => stopChild(child),
-  };
+  return { child, port };
 }
 
 function waitForStart(child: ChildProcess, port: number): Promise<void> {
@@ -95,7 +129,7 @@ function waitForStart(child: ChildProcess, port: number): Promise<void> {
     );
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      if (output.includes('successfully started')) {
+      if (/successfully (started|listens)/.test(output)) {
         cleanup();
         resolve();
       } else if (/EADDRINUSE|error/i.test(output)) {

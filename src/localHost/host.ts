@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { compareRoutes, compileRoute, matchRoute, type CompiledRoute } from './routes';
 import { invokeFunction, registeredFunctions, triggerOf, type RegisteredFunction } from './functionsCore';
+import { queueOptionsFrom, startQueueTriggers, type QueueHostOptions, type QueueTriggers } from './queues';
 
 export interface LocalHostOptions {
   port: number;
@@ -22,6 +23,14 @@ export interface LocalHostOptions {
   env?: NodeJS.ProcessEnv;
   /** Turn timers off (tests that drive HTTP only). */
   timers?: boolean;
+  /** Turn queue triggers off; by default they run when timers do. */
+  queues?: boolean;
+  /** host.json, for `extensions.queues` (default: the repository's). */
+  hostJsonPath?: string;
+  /** Overrides of host.json's queue options (tests). */
+  queueOptions?: Partial<QueueHostOptions>;
+  /** How long a received queue message stays invisible between renewals (default 30 s). */
+  queueLeaseMs?: number;
   log?: (line: string) => void;
   /**
    * Most body bytes a keyed (function or admin) route accepts; anonymous routes accept none.
@@ -59,7 +68,8 @@ export function defaultHostJsonPath(): string {
 
 /**
  * Serves the functions the app registered (see functionsCore.ts): HTTP triggers with their
- * routes, methods and auth levels, and timer triggers on their NCRONTAB schedules (UTC).
+ * routes, methods and auth levels, timer triggers on their NCRONTAB schedules (UTC), and queue
+ * triggers from their Storage queues with host.json's queue options (see queues.ts).
  */
 export async function startLocalHost(options: LocalHostOptions): Promise<LocalHost> {
   const env = options.env ?? process.env;
@@ -208,6 +218,21 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     options.timers === false
       ? []
       : functions.filter((fn) => triggerOf(fn).type.toLowerCase() === 'timertrigger');
+  const queueFunctions = functions.filter((fn) => triggerOf(fn).type.toLowerCase() === 'queuetrigger');
+  const queues: QueueTriggers | undefined =
+    (options.queues ?? options.timers) === false || queueFunctions.length === 0
+      ? undefined
+      : startQueueTriggers({
+          functions: queueFunctions,
+          options: {
+            ...queueOptionsFrom(options.hostJsonPath ?? defaultHostJsonPath()),
+            ...options.queueOptions,
+          },
+          env,
+          leaseMs: options.queueLeaseMs,
+          log,
+          invoke: (fn, input, context) => invokeFunction(fn, [input], context),
+        });
   const running = new Map<string, Promise<unknown>>();
   const handles = new Map<string, NodeJS.Timeout>();
   let closed = false;
@@ -275,6 +300,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     async close() {
       closed = true;
       for (const handle of handles.values()) clearTimeout(handle);
+      await queues?.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

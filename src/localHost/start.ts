@@ -3,11 +3,26 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { useLocalSettingsFile } from '../app/dependencies';
 import { applyLocalSettings, ensureLocalSettings, readLocalSettings } from '../config/localSettings';
-import { ConfigurationError, isLoopbackHost, loadSettings, resetSettingsCache } from '../config/settings';
-import { DEV_STORAGE_TABLE_PORT, startAzurite, type AzuriteTables } from './azurite';
+import {
+  ConfigurationError,
+  SETTINGS,
+  isLoopbackHost,
+  loadSettings,
+  resetSettingsCache,
+} from '../config/settings';
+import { DEV_STORAGE_QUEUE_PORT, DEV_STORAGE_TABLE_PORT, startAzurite, type AzuriteTables } from './azurite';
 import { installFunctionsCore, triggerOf } from './functionsCore';
 import { nextOccurrence, resolveSchedule, routePrefixFrom, startLocalHost, type LocalHost } from './host';
-import { startSandboxFor, type RunningSandbox } from './sandbox';
+import { resolveQueueName } from './queues';
+import {
+  DEVELOPMENT_STORAGE_SETTINGS,
+  isAlive,
+  isDevelopmentStorage,
+  removeRuntimeFile,
+  runtimeFilePath,
+  writeRuntimeFile,
+} from './runtimeFile';
+import { sandboxPassThrough, startSandboxFor, type RunningSandbox } from './sandbox';
 
 /**
  * `npm start`: the whole app on a developer machine without Core Tools. Starts Azurite (when the
@@ -23,11 +38,17 @@ async function main(): Promise<void> {
       'no-timers': { type: 'boolean', default: false },
       customers: { type: 'string' },
       settings: { type: 'string' },
+      ...sandboxPassThrough.options,
     },
   });
+  const sandboxOptions = sandboxPassThrough.read(args);
   const settingsFile = args.settings ? path.resolve(args.settings) : ensureLocalSettings(root);
   const local = readLocalSettings(settingsFile);
   applyLocalSettings(local.Values, process.env);
+  // What `azd provision` sets as app settings from the catalog's defaults: the host resolves
+  // %SETTING% names (schedules, queue names) from settings only, never from the app's defaults.
+  for (const spec of SETTINGS)
+    if (spec.default !== undefined && !process.env[spec.name]) process.env[spec.name] = spec.default;
   useLocalSettingsFile(settingsFile);
   const port = Number(args.port ?? local.Host?.LocalHttpPort ?? 7071);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
@@ -36,6 +57,7 @@ async function main(): Promise<void> {
   const stops: Array<() => Promise<void>> = [];
   let host: LocalHost | undefined;
   const shutdown = async (code: number) => {
+    removeRuntimeFile(settingsFile, process.pid);
     await host?.close().catch(() => undefined);
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
     process.exit(code);
@@ -52,21 +74,40 @@ async function main(): Promise<void> {
   }, 500).unref();
 
   try {
-    if (/^UseDevelopmentStorage=true/i.test(process.env.STORAGE_CONNECTION_STRING ?? '')) {
-      // The development-storage port first, so `npm run snapshot` and Storage Explorer find it.
-      const azurite: AzuriteTables = await startAzurite({ port: DEV_STORAGE_TABLE_PORT }).catch(() => {
+    // A settings file from before the queue existed: the queue lives beside the tables.
+    if (
+      process.env.QUEUE_STORAGE === undefined &&
+      isDevelopmentStorage(process.env.STORAGE_CONNECTION_STRING)
+    )
+      process.env.QUEUE_STORAGE = process.env.STORAGE_CONNECTION_STRING;
+    if (DEVELOPMENT_STORAGE_SETTINGS.some((name) => isDevelopmentStorage(process.env[name]))) {
+      // The development-storage ports first, so Storage Explorer finds them without being told.
+      const azurite: AzuriteTables = await startAzurite({
+        port: DEV_STORAGE_TABLE_PORT,
+        queuePort: DEV_STORAGE_QUEUE_PORT,
+      }).catch(() => {
         console.warn(
-          `Port ${DEV_STORAGE_TABLE_PORT} is taken: Azurite moves to a free port (only this process will see it)`,
+          `Port ${DEV_STORAGE_TABLE_PORT} or ${DEV_STORAGE_QUEUE_PORT} is taken: Azurite moves to free ports ` +
+            `(npm run snapshot finds them through ${path.relative(process.cwd(), runtimeFilePath(settingsFile)) || runtimeFilePath(settingsFile)})`,
         );
         return startAzurite();
       });
       stops.push(() => azurite.stop());
-      process.env.STORAGE_CONNECTION_STRING = azurite.connectionString;
-      console.log(`Azurite (in memory): ${azurite.tableEndpoint}`);
+      for (const name of DEVELOPMENT_STORAGE_SETTINGS)
+        if (isDevelopmentStorage(process.env[name])) process.env[name] = azurite.connectionString;
+      writeRuntimeFile({
+        pid: process.pid,
+        settingsFile,
+        tableEndpoint: azurite.tableEndpoint,
+        queueEndpoint: azurite.queueEndpoint,
+        storageConnectionString: azurite.connectionString,
+      });
+      console.log(`Azurite (in memory): ${azurite.tableEndpoint} ${azurite.queueEndpoint}`);
     }
     const baseUrl = process.env.PARTNER_CENTER_BASE_URL ?? '';
     if (!args['no-sandbox'] && baseUrl && isLoopbackHost(new URL(baseUrl).hostname)) {
       const sandbox: RunningSandbox = await startSandboxFor(process.env, {
+        ...sandboxOptions,
         customers: args.customers === undefined ? undefined : Number(args.customers),
       });
       stops.push(() => sandbox.close());
@@ -114,15 +155,6 @@ function parentOf(pid: number): number | undefined {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 function printFunctions(host: LocalHost): void {
   console.log(`\nFunctions (${host.url}):`);
   for (const fn of host.functions) {
@@ -135,6 +167,8 @@ function printFunctions(host: LocalHost): void {
     } else if (trigger.type.toLowerCase() === 'timertrigger') {
       const schedule = resolveSchedule(fn, process.env);
       console.log(`  ${fn.name}: timer "${schedule}", next ${nextOccurrence(schedule).toISOString()}`);
+    } else if (trigger.type.toLowerCase() === 'queuetrigger') {
+      console.log(`  ${fn.name}: queue "${resolveQueueName(fn, process.env)}"`);
     }
   }
   console.log(

@@ -9,7 +9,7 @@ function settingRows(): string[][] {
   const section = readme.slice(readme.indexOf('\n## Configuration'), readme.indexOf('\n## API reference'));
   return section
     .split('\n')
-    .filter((line) => /^\| `[A-Z][A-Z0-9_]+` +\|/.test(line))
+    .filter((line) => /^\| `[A-Z][A-Za-z0-9_]+` +\|/.test(line))
     .map((line) =>
       line
         .split('|')

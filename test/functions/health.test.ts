@@ -48,8 +48,9 @@ test('when the registered health function is invoked with the real request class
   process.env.PARTNER_CENTER_CLIENT_ID = '66666666-7777-4888-9999-aaaaaaaaaaaa';
   process.env.PARTNER_CENTER_CLIENT_SECRET = 'sandbox-client-secret';
   process.env.PARTNER_CENTER_REFRESH_TOKEN = 'sandbox-refresh-token';
-  await import('../../src/functions/health');
   const { registeredFunctions } = await import('../../src/localHost/functionsCore');
+  const { registerFunctions } = await import('../../src/functions/register');
+  if (!registeredFunctions().some((f) => f.name === 'health')) registerFunctions({ only: ['health'] });
   const fn = registeredFunctions().find((f) => f.name === 'health');
   const res = (await fn?.handler(
     new HttpRequest({ method: 'GET', url: 'http://localhost/api/health' }),
@@ -60,8 +61,9 @@ test('when the registered health function is invoked with the real request class
 });
 
 test('when health is called with a method it does not serve, then 405 with Allow and a JSON error', async () => {
-  await import('../../src/functions/health');
   const { registeredFunctions } = await import('../../src/localHost/functionsCore');
+  const { registerFunctions } = await import('../../src/functions/register');
+  if (!registeredFunctions().some((f) => f.name === 'health')) registerFunctions({ only: ['health'] });
   const fn = registeredFunctions().find((f) => f.name === 'health');
   const res = (await fn?.handler(
     new HttpRequest({ method: 'POST', url: 'http://localhost/api/health' }),

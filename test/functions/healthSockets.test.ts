@@ -22,7 +22,7 @@ beforeAll(async () => {
     identity,
     vaultUrl: vault.vaultUrl,
     storageConnectionString: azuriteConnectionString(),
-    load: () => import('../../src/functions/health'),
+    load: async () => (await import('../../src/functions/register')).registerFunctions({ only: ['health'] }),
   });
   expect(registeredFunctions().map((f) => f.name)).toEqual(['health']);
 });

@@ -42,8 +42,17 @@ describe('storage account', () => {
     expect(deployed.ofType('Microsoft.Storage/storageAccounts/tableServices/tables')).toEqual([]);
   });
 
-  test('there is no queue (the app uses none)', () => {
-    expect(deployed.ofType('Microsoft.Storage/storageAccounts/queueServices/queues')).toEqual([]);
+  test("holds exactly the queues the app's queue triggers read, each with its -poison twin", () => {
+    const names = deployed
+      .ofType('Microsoft.Storage/storageAccounts/queueServices/queues')
+      .map((q) => q.name.split('/').pop())
+      .sort();
+    expect(names).toEqual(['snapshot-requests', 'snapshot-requests-poison']);
+    const renamed = snapshot({ snapshotRequestQueueName: 'runs-asked' })
+      .ofType('Microsoft.Storage/storageAccounts/queueServices/queues')
+      .map((q) => q.name.split('/').pop())
+      .sort();
+    expect(renamed).toEqual(['runs-asked', 'runs-asked-poison']);
   });
 
   test('holds the history zone-redundant by default; geo-redundant SKUs are allowed, LRS only when chosen', () => {

@@ -32,12 +32,17 @@ function npmStartSuite(node: string): void {
       masterKey: 'e2e-master-key',
       node,
       viaNpm: options.viaNpm,
+      // The default resume schedule (every five minutes): a requested run must start through the
+      // request queue, not the timer.
+      resumeSchedule: '0 */5 * * * *',
     });
 
   let settingsFile = '';
+  let liveOutput = () => '';
   beforeAll(async () => {
     const started = await launch();
     output = started.output();
+    liveOutput = started.output;
     ({ child, url, sandboxUrl, azuriteUrl, settingsFile } = started);
   });
 
@@ -56,6 +61,7 @@ function npmStartSuite(node: string): void {
       'snapshotTimer',
       'snapshotResumeTimer',
       'retentionTimer',
+      'snapshotRequest',
     ]) {
       expect(output).toContain(`  ${name}: `);
     }
@@ -64,7 +70,7 @@ function npmStartSuite(node: string): void {
     expect(await res.json()).toMatchObject({ status: 'ok' });
   });
 
-  test('when a snapshot is asked for over the API, then the resume timer runs it and every route serves it', async () => {
+  test('when a snapshot is asked for over the API, then its queue message starts it and every route serves it', async () => {
     const before = fs.existsSync(repoSettings) ? fs.readFileSync(repoSettings, 'utf8') : undefined;
     expect((await fetch(`${url}/api/v1/snapshots`, { method: 'POST', headers: fnKey })).status).toBe(401);
     const accepted = await fetch(`${url}/api/v1/snapshots`, { method: 'POST', headers: masterKey });
@@ -73,6 +79,8 @@ function npmStartSuite(node: string): void {
 
     const state = await waitForRun(url, 'e2e-master-key', run.runId);
     expect(state).toBe('succeeded');
+    // Started by the queue trigger, not by the resume timer.
+    expect(liveOutput()).toContain(`[snapshotRequest] information: snapshot request ${run.runId}: finished`);
 
     const customers = await fetch(`${url}/api/v1/customers?limit=1000`, { headers: fnKey });
     expect(customers.status).toBe(200);

@@ -32,9 +32,8 @@ const timer: Timer = {
 };
 
 test('when the app registers its timers, then each runs on its %SETTING% schedule with runOnStartup off', async () => {
-  await import('../../src/functions/snapshotTimer');
-  await import('../../src/functions/snapshotResumeTimer');
-  await import('../../src/functions/retentionTimer');
+  const { registerFunctions } = await import('../../src/functions/register');
+  registerFunctions({ only: ['snapshotTimer', 'snapshotResumeTimer', 'retentionTimer'] });
   const schedules = Object.fromEntries(
     registeredFunctions().map((fn) => [
       fn.name,
@@ -49,9 +48,8 @@ test('when the app registers its timers, then each runs on its %SETTING% schedul
 });
 
 test('when the snapshot timer fires, then a run completes through the composition root; the resume and retention timers then find nothing to do', async () => {
-  const { snapshotTimerHandler } = await import('../../src/functions/snapshotTimer');
-  const { snapshotResumeTimerHandler } = await import('../../src/functions/snapshotResumeTimer');
-  const { retentionTimerHandler } = await import('../../src/functions/retentionTimer');
+  const { snapshotTimerHandler, snapshotResumeTimerHandler, retentionTimerHandler } =
+    await import('../../src/functions/timerFunctions');
   const { dependencies } = await import('../../src/app/dependencies');
   await snapshotTimerHandler(timer, context('snapshotTimer'));
   const [run] = await dependencies().usageStore.listRuns(1);

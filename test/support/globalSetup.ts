@@ -12,6 +12,7 @@ export default async function globalSetup(): Promise<void> {
   const azurite = await startAzurite();
   process.env.TEST_AZURITE_CONNECTION_STRING = azurite.connectionString;
   process.env.TEST_AZURITE_TABLE_ENDPOINT = azurite.tableEndpoint;
+  process.env.TEST_AZURITE_QUEUE_ENDPOINT = azurite.queueEndpoint;
   process.env.TEST_OUTPUT_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'usage-cache-test-output-'));
   (globalThis as { __azurite?: typeof azurite }).__azurite = azurite;
 }

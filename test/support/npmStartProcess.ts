@@ -33,6 +33,8 @@ export async function startNpmStart(options: {
   node?: string;
   /** Through npm itself (npm, its shell, then node), for tests about npm's process tree. */
   viaNpm?: boolean;
+  /** SNAPSHOT_RESUME_SCHEDULE (default every second, so a requested run is picked up at once). */
+  resumeSchedule?: string;
 }): Promise<NpmStartProcess> {
   const sandboxPort = await freePort();
   const settings = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'npm-start-e2e-')), 'local.settings.json');
@@ -56,7 +58,7 @@ export async function startNpmStart(options: {
       PARTNER_CENTER_AUTHORITY_HOST: `http://127.0.0.1:${sandboxPort}`,
       STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true',
       TABLE_NAME_PREFIX: uniqueTablePrefix(options.tablePrefix),
-      SNAPSHOT_RESUME_SCHEDULE: '*/1 * * * * *',
+      SNAPSHOT_RESUME_SCHEDULE: options.resumeSchedule ?? '*/1 * * * * *',
       LOCAL_HOST_FUNCTION_KEY: options.functionKey,
       LOCAL_HOST_MASTER_KEY: options.masterKey,
     },

@@ -1,4 +1,5 @@
-// One account for the Functions host (locks, keys, the deployment package) and the usage tables.
+// One account for the Functions host (locks, keys, the deployment package), the usage tables and the
+// request queues.
 // Entra ID only: no shared keys, so no connection string exists to leak.
 param name string
 param location string = resourceGroup().location
@@ -12,6 +13,9 @@ param sku string = 'Standard_ZRS'
 
 @description('Lock the account against deletion (CanNotDelete): deleting it would delete the history.')
 param enableDeleteLock bool = false
+
+@description('Storage queues the app\'s queue triggers read; each gets its <name>-poison twin, where the host moves a message that keeps failing.')
+param queueNames string[] = []
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: name
@@ -60,6 +64,20 @@ resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/con
   }
 }
 
+resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' = {
+  parent: storage
+  name: 'default'
+}
+
+// Declared rather than left to the host: its identity holds a queue-scoped role only (see rbac.bicep),
+// which cannot create queues.
+resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = [
+  for queueName in flatten(map(queueNames, (q) => [q, '${q}-poison'])): {
+    parent: queueService
+    name: queueName
+  }
+]
+
 // No tables are declared: their names are TABLE_NAME_PREFIX plus suffixes the storage adapter owns,
 // and the app creates them at startup (it holds Storage Table Data Contributor on this account).
 // Declaring guessed names here would leave empty tables behind whenever the code renames one.
@@ -68,3 +86,4 @@ output id string = storage.id
 output name string = storage.name
 output blobEndpoint string = storage.properties.primaryEndpoints.blob
 output tableEndpoint string = storage.properties.primaryEndpoints.table
+output queueEndpoint string = storage.properties.primaryEndpoints.queue

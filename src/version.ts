@@ -2,6 +2,5 @@
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const pkg = require('../package.json') as { name: string; version: string };
 
-export const APP_NAME = pkg.name;
 export const APP_VERSION = pkg.version;
 export const USER_AGENT = `${pkg.name}/${pkg.version} (node ${process.versions.node})`;

@@ -82,6 +82,7 @@ const usdTotalCost = nullableDecimal(
   'The total in USD; null whenever Partner Center gives no USD figure (legacy customers).',
 );
 
+/** @public Registered by name; the OpenAPI document refers to it with ref(). */
 export const ErrorSchema = named(
   'Error',
   z.object({ error: z.object({ code: z.enum(API_ERROR_CODES), message: z.string() }) }),
@@ -239,10 +240,12 @@ const ContinuationTokenSchema = named(
     ),
 );
 
+/** @public Registered by name; the OpenAPI document refers to it with ref(). */
 export const PartnerUsageSummaryResponseSchema = named(
   'PartnerUsageSummaryResponse',
   z.object({ snapshot: SnapshotSchema, data: PartnerUsageSummarySchema }),
 );
+/** @public Registered by name; the OpenAPI document refers to it with ref(). */
 export const CustomersResponseSchema = named(
   'CustomersResponse',
   z.object({
@@ -251,6 +254,7 @@ export const CustomersResponseSchema = named(
     continuationToken: ContinuationTokenSchema,
   }),
 );
+/** @public Registered by name; the OpenAPI document refers to it with ref(). */
 export const CustomerUsageSummaryResponseSchema = named(
   'CustomerUsageSummaryResponse',
   z.object({
@@ -258,14 +262,17 @@ export const CustomerUsageSummaryResponseSchema = named(
     data: CustomerUsageSummarySchema.nullable().describe('Null: no usage reported for the customer.'),
   }),
 );
+/** @public Registered by name; the OpenAPI document refers to it with ref(). */
 export const SubscriptionsResponseSchema = named(
   'SubscriptionsResponse',
   z.object({ snapshot: SnapshotSchema, data: z.array(SubscriptionRecordSchema) }),
 );
+/** @public Registered by name; the OpenAPI document refers to it with ref(). */
 export const SubscriptionResourcesResponseSchema = named(
   'SubscriptionResourcesResponse',
   z.object({ snapshot: SnapshotSchema, data: SubscriptionResourcesSchema }),
 );
+/** @public Registered by name; the OpenAPI document refers to it with ref(). */
 export const HistoryResponseSchema = named(
   'HistoryResponse',
   z.object({
@@ -276,9 +283,12 @@ export const HistoryResponseSchema = named(
     continuationToken: ContinuationTokenSchema,
   }),
 );
+/** @public Registered by name; the OpenAPI document refers to it with ref(). */
 export const RunsResponseSchema = named('RunsResponse', z.object({ data: z.array(RunSchema) }));
+/** @public Registered by name; the OpenAPI document refers to it with ref(). */
 export const RunResponseSchema = named('RunResponse', z.object({ data: RunSchema }));
 
+/** @public Registered by name; the OpenAPI document refers to it with ref(). */
 export const HealthSchema = named(
   'Health',
   z.object({

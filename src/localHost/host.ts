@@ -5,7 +5,6 @@ import { randomUUID, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { compareRoutes, compileRoute, matchRoute, type CompiledRoute } from './routes';
 import { invokeFunction, registeredFunctions, triggerOf, type RegisteredFunction } from './functionsCore';
 import { queueOptionsFrom, startQueueTriggers, type QueueHostOptions, type QueueTriggers } from './queues';
@@ -60,10 +59,6 @@ export function routePrefixFrom(hostJsonPath: string): string {
     extensions?: { http?: { routePrefix?: string } };
   };
   return hostJson.extensions?.http?.routePrefix ?? 'api';
-}
-
-export function defaultHostJsonPath(): string {
-  return path.resolve(__dirname, '../../host.json');
 }
 
 /**

@@ -238,14 +238,6 @@ export class RequestAbortedError extends PartnerCenterClientError {
   }
 }
 
-export function isPartnerCenterError(error: unknown): error is PartnerCenterError {
-  return error instanceof PartnerCenterError;
-}
-
-export function isReconsentRequired(error: unknown): error is ReconsentRequiredError {
-  return error instanceof ReconsentRequiredError;
-}
-
 /** A budget amount the client will not send: not a plain non-negative decimal such as "1500" or "99.95". */
 export class InvalidBudgetAmountError extends PartnerCenterClientError {
   readonly code = 'InvalidBudgetAmount';

@@ -31,11 +31,6 @@ export function percentOf(amount: bigint, budget: number): string {
   return formatDecimal(hundredths, 2);
 }
 
-/** Whole units to scaled units. */
-export function whole(units: number): bigint {
-  return BigInt(units) * ONE;
-}
-
 /** Decimal text (non-negative, no exponent) to an exact count of 10^-scale units; digits past the scale are cut. */
 export function parseDecimal(text: string, scale = MONEY_SCALE): bigint {
   const match = /^(\d+)(?:\.(\d+))?$/.exec(text);

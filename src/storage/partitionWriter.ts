@@ -152,15 +152,3 @@ export class PartitionBatch {
     await submit(this.table, this.metrics, batch);
   }
 }
-
-/** Splits a list of actions for many partitions by partition, keeping their order. */
-export function byPartition(actions: readonly TransactionAction[]): Map<string, TransactionAction[]> {
-  const groups = new Map<string, TransactionAction[]>();
-  for (const action of actions) {
-    const pk = entityOf(action).partitionKey;
-    const group = groups.get(pk);
-    if (group) group.push(action);
-    else groups.set(pk, [action]);
-  }
-  return groups;
-}

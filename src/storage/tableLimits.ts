@@ -41,10 +41,6 @@ export function assertValidKey(kind: 'PartitionKey' | 'RowKey', key: string): vo
     );
 }
 
-export function isValidKeyPart(value: string): boolean {
-  return value.length > 0 && value.length <= MAX_KEY_CHARS && !FORBIDDEN_KEY_CHARS.test(value);
-}
-
 type PropertyValue = unknown;
 
 /** Bytes a value takes by the service's formula; undefined/null properties are not sent. */

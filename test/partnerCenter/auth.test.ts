@@ -24,8 +24,9 @@ describe('Partner Center client: authentication', () => {
 
   test('when many calls start at once, then they share one token refresh', async () => {
     h = await startHarness();
+    const client = h.client;
 
-    await Promise.all(Array.from({ length: 10 }, () => h?.client.getPartnerUsageSummary()));
+    await Promise.all(Array.from({ length: 10 }, () => client.getPartnerUsageSummary()));
 
     expect(h.sandbox.counters.snapshot().tokensIssued.refresh_token).toBe(1);
   });
@@ -41,7 +42,8 @@ describe('Partner Center client: authentication', () => {
 
     // Past the token's hour on the sandbox clock; the client's own clock still thinks it valid.
     h.sandbox.clock.advance(2 * HOUR);
-    await Promise.all(Array.from({ length: 4 }, () => h?.client.getPartnerUsageSummary()));
+    const client = h.client;
+    await Promise.all(Array.from({ length: 4 }, () => client.getPartnerUsageSummary()));
     let remaining = 0;
     while (!(await customers.next()).done) remaining++;
 

@@ -5,6 +5,7 @@ import { randomUUID, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { compareRoutes, compileRoute, matchRoute, type CompiledRoute } from './routes';
 import { invokeFunction, registeredFunctions, triggerOf, type RegisteredFunction } from './functionsCore';
 import { queueOptionsFrom, startQueueTriggers, type QueueHostOptions, type QueueTriggers } from './queues';
@@ -59,6 +60,11 @@ export function routePrefixFrom(hostJsonPath: string): string {
     extensions?: { http?: { routePrefix?: string } };
   };
   return hostJson.extensions?.http?.routePrefix ?? 'api';
+}
+
+/** The repository's host.json (the built file sits two folders below the root). */
+function defaultHostJsonPath(): string {
+  return path.resolve(__dirname, '../../host.json');
 }
 
 /**

@@ -7,8 +7,8 @@ module.exports = {
   // typecheck`'s job. Not swc: its platform binaries are optional dependencies that a registry
   // serving one platform cannot resolve, which leaves a lock file `npm ci` rejects.
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
-  // The Functions worker provides this module; outside it, the local host does (src/localHost).
-  moduleNameMapper: { '^@azure/functions-core$': '<rootDir>/src/localHost/functionsCore.ts' },
+  // The Functions worker provides this module; outside it, the local host does (dev/localHost).
+  moduleNameMapper: { '^@azure/functions-core$': '<rootDir>/dev/localHost/functionsCore.ts' },
   globalSetup: '<rootDir>/test/support/globalSetup.ts',
   globalTeardown: '<rootDir>/test/support/globalTeardown.ts',
   setupFilesAfterEnv: ['<rootDir>/test/support/outputCapture.ts'],

@@ -7,10 +7,10 @@ const path = require('node:path');
 
 async function main() {
   const root = process.argv[2];
-  const core = require(path.join(root, 'dist/localHost/functionsCore.js'));
+  const core = require(path.join(root, 'dist-dev/localHost/functionsCore.js'));
   core.installFunctionsCore();
   require(path.join(root, 'dist/index.js'));
-  const { startLocalHost } = require(path.join(root, 'dist/localHost/host.js'));
+  const { startLocalHost } = require(path.join(root, 'dist-dev/localHost/host.js'));
   const host = await startLocalHost({
     port: 0,
     host: '127.0.0.1',

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startAzurite } from '../../src/localHost/azurite';
-import { freePort } from '../../src/localHost/freePort';
+import { startAzurite } from '../../dev/localHost/azurite';
+import { freePort } from '../../dev/localHost/freePort';
 import { repoRoot, type Scenario } from '../harness';
 import { benchAppEnv } from '../support/appEnv';
 import { PACKAGE_DIR, buildDeployPackage, deploySize } from '../support/deployPackage';
@@ -26,7 +26,7 @@ export const coldStart: Scenario<Params> = {
   full: { runs: 7 },
   smoke: { runs: 1 },
   async run(params, log) {
-    if (!fs.existsSync(path.join(root, 'dist', 'localHost', 'host.js')))
+    if (!fs.existsSync(path.join(root, 'dist-dev', 'localHost', 'host.js')))
       throw new Error('dist/ is missing: run `npm run build` first (npm run bench does)');
     const buildMs = buildDeployPackage();
     log(`  deploy package ready in ${(buildMs / 1000).toFixed(1)} s (reused when its inputs are unchanged)`);

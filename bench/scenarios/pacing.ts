@@ -1,4 +1,4 @@
-import type { Sandbox } from '../../src/sandbox';
+import type { Sandbox } from '../../dev/sandbox';
 import { atLeast, below, type Scenario } from '../harness';
 import { countingLogger, runSnapshot, snapshotApp, startStack } from '../support/snapshotStack';
 

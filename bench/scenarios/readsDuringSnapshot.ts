@@ -1,4 +1,4 @@
-import type { Sandbox } from '../../src/sandbox';
+import type { Sandbox } from '../../dev/sandbox';
 import { atMost, type Scenario } from '../harness';
 import { startApiServer } from '../support/apiServer';
 import { scaledDecimal } from '../support/decimal';

@@ -1,4 +1,4 @@
-import type { Sandbox } from '../../src/sandbox';
+import type { Sandbox } from '../../dev/sandbox';
 
 /** Settings for the app under benchmark: Azurite, and a Partner Center it never reaches on reads. */
 export function benchAppEnv(connectionString: string): Record<string, string> {

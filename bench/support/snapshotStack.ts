@@ -1,8 +1,8 @@
 import type { Settings } from '../../src/config/settings';
-import { startAzurite, type AzuriteTables } from '../../src/localHost/azurite';
+import { startAzurite, type AzuriteTables } from '../../dev/localHost/azurite';
 import type { LogLevel, Logger } from '../../src/observability/logger';
 import type { PartnerCenterClient } from '../../src/partnerCenter/partnerCenterClient';
-import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox';
+import { startSandbox, type Sandbox, type SandboxOptions } from '../../dev/sandbox';
 import type { UsageStore } from '../../src/storage/tableUsageStore';
 import type { RunRecord } from '../../src/domain/runs';
 import { sandboxAppEnv } from './appEnv';

@@ -1,4 +1,4 @@
-import type { Sandbox } from '../../src/sandbox';
+import type { Sandbox } from '../../dev/sandbox';
 
 /** A customer the read scenarios ask for, and its subscriptions (ids lower-cased, as stored). */
 export interface SnapshotTarget {

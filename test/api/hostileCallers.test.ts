@@ -1,7 +1,7 @@
 import { parse } from 'csv-parse/sync';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { fingerprint } from '../../src/api/continuationToken';
-import { startLocalHost, type LocalHost } from '../../src/localHost/host';
+import { startLocalHost, type LocalHost } from '../../dev/localHost/host';
 import { azuriteConnectionString } from '../support/tables';
 import { testRoot, type TestRoot } from './support/appRoot';
 import { azuriteBackend } from './support/backends';

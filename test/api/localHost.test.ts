@@ -1,6 +1,6 @@
 import http from 'node:http';
 import fc from 'fast-check';
-import { startLocalHost, type LocalHost } from '../../src/localHost/host';
+import { startLocalHost, type LocalHost } from '../../dev/localHost/host';
 import type { UsageStore } from '../../src/storage/tableUsageStore';
 import { testRoot, type TestRoot } from './support/appRoot';
 import { azuriteBackend } from './support/backends';

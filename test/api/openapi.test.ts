@@ -10,7 +10,7 @@ import { createSnapshotsHandler } from '../../src/api/handlers/snapshots';
 import { createSubscriptionHistoryHandler } from '../../src/api/handlers/subscriptionHistory';
 import { createSubscriptionResourcesHandler } from '../../src/api/handlers/subscriptionResources';
 import { openApiDocument } from '../../src/api/openapi';
-import { registeredFunctions, triggerOf } from '../../src/localHost/functionsCore';
+import { registeredFunctions, triggerOf } from '../../dev/localHost/functionsCore';
 import '../../src/index';
 import type { SnapshotsDependencies } from '../../src/api/handlers/snapshots';
 import type { UsageApiDependencies } from '../../src/api/usageResponse';

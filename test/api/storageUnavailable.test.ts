@@ -1,7 +1,7 @@
 import { createCustomerUsageSummaryHandler } from '../../src/api/handlers/customerUsageSummary';
 import { createCustomersHandler } from '../../src/api/handlers/customers';
-import { azuriteConnectionString as connectionStringFor } from '../../src/localHost/azurite';
-import { freePort } from '../../src/localHost/freePort';
+import { azuriteConnectionString as connectionStringFor } from '../../dev/localHost/azurite';
+import { freePort } from '../../dev/localHost/freePort';
 import { createUsageStore } from '../../src/storage/tableUsageStore';
 import { testTables } from '../support/tables';
 import { startScriptedServer } from '../support/tcpServer';

@@ -1,5 +1,5 @@
 import { SETTINGS } from '../../src/config/settings';
-import { startLocalHost, type LocalHost } from '../../src/localHost/host';
+import { startLocalHost, type LocalHost } from '../../dev/localHost/host';
 import { azuriteConnectionString, testTables, uniqueTablePrefix } from '../support/tables';
 
 /**

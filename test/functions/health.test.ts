@@ -48,7 +48,7 @@ test('when the registered health function is invoked with the real request class
   process.env.PARTNER_CENTER_CLIENT_ID = '66666666-7777-4888-9999-aaaaaaaaaaaa';
   process.env.PARTNER_CENTER_CLIENT_SECRET = 'sandbox-client-secret';
   process.env.PARTNER_CENTER_REFRESH_TOKEN = 'sandbox-refresh-token';
-  const { registeredFunctions } = await import('../../src/localHost/functionsCore');
+  const { registeredFunctions } = await import('../../dev/localHost/functionsCore');
   const { registerFunctions } = await import('../../src/functions/register');
   if (!registeredFunctions().some((f) => f.name === 'health')) registerFunctions({ only: ['health'] });
   const fn = registeredFunctions().find((f) => f.name === 'health');
@@ -61,7 +61,7 @@ test('when the registered health function is invoked with the real request class
 });
 
 test('when health is called with a method it does not serve, then 405 with Allow and a JSON error', async () => {
-  const { registeredFunctions } = await import('../../src/localHost/functionsCore');
+  const { registeredFunctions } = await import('../../dev/localHost/functionsCore');
   const { registerFunctions } = await import('../../src/functions/register');
   if (!registeredFunctions().some((f) => f.name === 'health')) registerFunctions({ only: ['health'] });
   const fn = registeredFunctions().find((f) => f.name === 'health');

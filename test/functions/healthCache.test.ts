@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { LocalHost } from '../../src/localHost/host';
+import type { LocalHost } from '../../dev/localHost/host';
 import { FAKE_VAULT_TOKEN, startKeyVaultFake, type KeyVaultFake } from '../support/keyVaultFake';
 import { startManagedIdentityFake, type ManagedIdentityFake } from '../support/managedIdentityFake';
 import { azuriteConnectionString } from '../support/tables';

@@ -1,5 +1,5 @@
-import { registeredFunctions } from '../../src/localHost/functionsCore';
-import type { LocalHost } from '../../src/localHost/host';
+import { registeredFunctions } from '../../dev/localHost/functionsCore';
+import type { LocalHost } from '../../dev/localHost/host';
 import { FAKE_VAULT_TOKEN, startKeyVaultFake, type KeyVaultFake } from '../support/keyVaultFake';
 import { startManagedIdentityFake, type ManagedIdentityFake } from '../support/managedIdentityFake';
 import { azuriteConnectionString } from '../support/tables';

@@ -4,9 +4,9 @@ import { randomBytes } from 'node:crypto';
 import { sandboxAppEnv } from '../../bench/support/appEnv';
 import { resetDependencies } from '../../src/app/dependencies';
 import { resetSettingsCache } from '../../src/config/settings';
-import { registeredFunctions } from '../../src/localHost/functionsCore';
-import { startLocalHost, type LocalHost } from '../../src/localHost/host';
-import { startSandbox, type Sandbox } from '../../src/sandbox';
+import { registeredFunctions } from '../../dev/localHost/functionsCore';
+import { startLocalHost, type LocalHost } from '../../dev/localHost/host';
+import { startSandbox, type Sandbox } from '../../dev/sandbox';
 import { azuriteConnectionString, uniqueTablePrefix } from '../support/tables';
 
 /**

@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { PredictedResource } from './compiler';
 import { REPO_ROOT, at, snapshot } from './compiler';
 import { memoryLogger } from '../../src/observability/logger';
-import type * as FunctionsCoreModule from '../../src/localHost/functionsCore';
+import type * as FunctionsCoreModule from '../../dev/localHost/functionsCore';
 
 /**
  * The alerts as ARM would deploy them (bicep snapshot), held against the code: every event a query
@@ -79,7 +79,7 @@ function registeredTimers(): string[] {
   let timers: string[] = [];
   jest.isolateModules(() => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const core = require('../../src/localHost/functionsCore') as FunctionsCore;
+    const core = require('../../dev/localHost/functionsCore') as FunctionsCore;
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     require('../../src/index');
     timers = core

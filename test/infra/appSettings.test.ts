@@ -1,7 +1,7 @@
 import { HOST_SETTINGS, SETTINGS } from '../../src/config/settings';
 import type { Resource, Value } from './bicep';
 import { exprText, get, loadInfra, traceParam } from './bicep';
-import type * as FunctionsCoreModule from '../../src/localHost/functionsCore';
+import type * as FunctionsCoreModule from '../../dev/localHost/functionsCore';
 
 type FunctionsCore = typeof FunctionsCoreModule;
 
@@ -74,7 +74,7 @@ describe('app settings of the function app', () => {
     let registered = 0;
     jest.isolateModules(() => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const core = require('../../src/localHost/functionsCore') as FunctionsCore;
+      const core = require('../../dev/localHost/functionsCore') as FunctionsCore;
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       require('../../src/index');
       registered = core.registeredFunctions().length;

@@ -1,4 +1,4 @@
-import type * as FunctionsCoreModule from '../../src/localHost/functionsCore';
+import type * as FunctionsCoreModule from '../../dev/localHost/functionsCore';
 import { at, snapshot } from './compiler';
 
 type FunctionsCore = typeof FunctionsCoreModule;
@@ -26,7 +26,7 @@ function triggers(): Array<{ name: string; trigger: Record<string, unknown> }> {
   let found: Array<{ name: string; trigger: Record<string, unknown> }> = [];
   jest.isolateModules(() => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const core = require('../../src/localHost/functionsCore') as FunctionsCore;
+    const core = require('../../dev/localHost/functionsCore') as FunctionsCore;
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     require('../../src/index');
     found = core.registeredFunctions().map((fn) => ({ name: fn.name, trigger: core.triggerOf(fn) }));

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import '../../src/index';
-import { startLocalHost, type LocalHost } from '../../src/localHost/host';
+import { startLocalHost, type LocalHost } from '../../dev/localHost/host';
 
 /**
  * Bodies are refused before they are buffered: an anonymous route (the app's `/api/{*path}`,

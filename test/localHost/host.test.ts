@@ -1,6 +1,6 @@
 import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
-import { registeredFunctions } from '../../src/localHost/functionsCore';
-import { startLocalHost, type LocalHost } from '../../src/localHost/host';
+import { registeredFunctions } from '../../dev/localHost/functionsCore';
+import { startLocalHost, type LocalHost } from '../../dev/localHost/host';
 
 // Registered through the real @azure/functions library; jest maps @azure/functions-core to the
 // local host's stand-in, as installFunctionsCore does in plain Node.

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describeUnderNode22 } from '../support/node22';
 import { startNpmStart, waitForRun } from '../support/npmStartProcess';
 
-// `npm start`'s own server (dist/localHost/start.js, built by `npm test` before jest), driven over
+// `npm start`'s own server (dist-dev/localHost/start.js, built by `npm test` before jest), driven over
 // HTTP: it starts Azurite and the sandbox itself, serves the app's registrations, runs a snapshot
 // asked for over the API, and leaves nothing listening after Ctrl-C or a SIGKILL. Under this runner's Node and,
 // as Azure runs it, under Node 22.

@@ -7,9 +7,9 @@ import {
   DEV_STORAGE_QUEUE_PORT,
   DEV_STORAGE_TABLE_PORT,
   azuriteConnectionString,
-} from '../../src/localHost/azurite';
-import { freePort } from '../../src/localHost/freePort';
-import { runtimeFilePath } from '../../src/localHost/runtimeFile';
+} from '../../dev/localHost/azurite';
+import { freePort } from '../../dev/localHost/freePort';
+import { runtimeFilePath } from '../../dev/localHost/runtimeFile';
 import { uniqueTablePrefix, azuriteConnectionString as testAzurite } from '../support/tables';
 
 // `npm start` and `npm run snapshot` (dist/, built by `npm test` before jest) as a new user runs
@@ -62,7 +62,7 @@ function snapshotCli(
   return new Promise((resolve) => {
     const cli = spawn(
       process.execPath,
-      [path.join(root, 'dist/cli/snapshot.js'), '--settings', settingsFile],
+      [path.join(root, 'dist-dev/cli/snapshot.js'), '--settings', settingsFile],
       {
         cwd: root,
         env: { ...env(), ...extraEnv },
@@ -87,7 +87,7 @@ beforeAll(async () => {
   child = spawn(
     process.execPath,
     [
-      path.join(root, 'dist/localHost/start.js'),
+      path.join(root, 'dist-dev/localHost/start.js'),
       ...['--port', '0', '--customers', '6', '--settings', settings, '--no-timers'],
       ...['--sandbox-now', '2026-03-15T12:00:00Z', '--sandbox-freeze-clock'],
     ],

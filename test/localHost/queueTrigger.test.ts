@@ -4,8 +4,8 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startLocalHost, type LocalHost } from '../../src/localHost/host';
-import { queueOptionsFrom } from '../../src/localHost/queues';
+import { startLocalHost, type LocalHost } from '../../dev/localHost/host';
+import { queueOptionsFrom } from '../../dev/localHost/queues';
 import { encodeMessage } from '../../src/queues/queueClients';
 import { azuriteConnectionString } from '../support/tables';
 

@@ -3,7 +3,7 @@
 // JSON line: `node captureRegistrations.js <appDir>`. Plain JavaScript on purpose: the test copies
 // this file next to the unpacked deploy package, where no TypeScript tooling exists.
 //
-// `@azure/functions-core` is the worker's own module (see src/localHost/functionsCore.ts); here a
+// `@azure/functions-core` is the worker's own module (see dev/localHost/functionsCore.ts); here a
 // stand-in records `registerFunction` metadata exactly as the library hands it over.
 const Module = require('node:module');
 const path = require('node:path');

@@ -191,7 +191,7 @@ describe('Partner Center client: authentication', () => {
 });
 
 async function keyVaultStoreSeededFrom(vault: KeyVaultFake): Promise<KeyVaultSecretStore> {
-  const { SANDBOX_DEFAULTS } = await import('../../src/sandbox');
+  const { SANDBOX_DEFAULTS } = await import('../../dev/sandbox');
   vault.seed(SECRET_NAMES.clientSecretName, SANDBOX_DEFAULTS.clientSecret);
   vault.seed(SECRET_NAMES.refreshTokenName, SANDBOX_DEFAULTS.refreshToken);
   return new KeyVaultSecretStore(vault.vaultUrl, fixedTokenCredential(), {

@@ -1,6 +1,6 @@
 import { errorCode } from '../../src/domain/errors';
 import { PartnerCenterError } from '../../src/partnerCenter/errors';
-import { formatDecimal, type Sandbox } from '../../src/sandbox';
+import { formatDecimal, type Sandbox } from '../../dev/sandbox';
 import { collect, rejectionOf, startHarness, type Harness } from './harness';
 
 const NOW = '2026-03-15T12:00:00Z';

@@ -2,7 +2,7 @@ import { USER_AGENT } from '../../src/version';
 import { errorCode } from '../../src/domain/errors';
 import { hasResourceBreakdown } from '../../src/domain/usage';
 import { PartnerCenterError } from '../../src/partnerCenter/errors';
-import { formatDecimal } from '../../src/sandbox';
+import { formatDecimal } from '../../dev/sandbox';
 import { collect, rejectionOf, startHarness, type Harness } from './harness';
 
 describe('Partner Center client: typed calls over HTTP', () => {

@@ -6,7 +6,7 @@ import { createPartnerCenterClient } from '../../src/partnerCenter/client';
 import type { AzurePlanUsageClient, PartnerCenterClient } from '../../src/partnerCenter/partnerCenterClient';
 import type { RetryPolicy } from '../../src/partnerCenter/retry';
 import { createHttp } from '../../src/partnerCenter/transport';
-import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox';
+import { startSandbox, type Sandbox, type SandboxOptions } from '../../dev/sandbox';
 import { LocalSecretStore } from '../../src/secrets/localSecretStore';
 import type { SecretStore } from '../../src/secrets/secretStore';
 

@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { memoryLogger } from '../../src/observability/logger';
-import { SANDBOX_DEFAULTS } from '../../src/sandbox';
+import { SANDBOX_DEFAULTS } from '../../dev/sandbox';
 import { fixedTokenCredential, startKeyVaultFake, type KeyVaultFake } from '../support/keyVaultFake';
 import { KeyVaultSecretStore } from '../../src/secrets/keyVaultSecretStore';
 import { collect, rejectionOf, SECRET_NAMES, startHarness, type Harness } from './harness';

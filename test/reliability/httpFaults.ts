@@ -1,6 +1,6 @@
 import type { Settings } from '../../src/config/settings';
 import type { PartnerCenterClient } from '../../src/partnerCenter/partnerCenterClient';
-import type { FaultKind, FaultSettings } from '../../src/sandbox';
+import type { FaultKind, FaultSettings } from '../../dev/sandbox';
 import type { ListRow } from './support';
 
 /**

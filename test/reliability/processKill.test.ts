@@ -23,7 +23,7 @@ import {
 } from './support';
 
 /** `npm test` builds dist/ before jest runs; `npm run snapshot -- --settings FILE` runs this same file. */
-const CLI = path.resolve(__dirname, '../../dist/cli/snapshot.js');
+const CLI = path.resolve(__dirname, '../../dist-dev/cli/snapshot.js');
 /** The lease an invocation takes (runSnapshot's default; the CLI has no setting for it). */
 const LEASE_TTL_MS = 60_000;
 
@@ -41,7 +41,7 @@ describe('fault matrix: process killed mid-run', () => {
     await h.close();
   });
 
-  test('when `npm run snapshot` (dist/cli/snapshot.js) is killed with SIGKILL after its first checkpoint, then the run stays running under its lease, a later invocation resumes it once the lease lapses, skips the checkpointed customers, leaves every customer once with one history point, readers never see a half-written snapshot, and the next run completes', async () => {
+  test('when `npm run snapshot` (dist-dev/cli/snapshot.js) is killed with SIGKILL after its first checkpoint, then the run stays running under its lease, a later invocation resumes it once the lease lapses, skips the checkpointed customers, leaves every customer once with one history point, readers never see a half-written snapshot, and the next run completes', async () => {
     expect(fs.existsSync(CLI)).toBe(true);
     const before = await beginCase(h);
     // Slow answers, so the child is still working when its first checkpoint (every 2 s) lands.

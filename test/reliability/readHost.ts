@@ -1,5 +1,5 @@
 import { loadSettings } from '../../src/config/settings';
-import { startLocalHost, type LocalHost } from '../../src/localHost/host';
+import { startLocalHost, type LocalHost } from '../../dev/localHost/host';
 import { createTableClients } from '../../src/storage/tableClients';
 import type { UsageStore } from '../../src/storage/tableUsageStore';
 import { azuriteConnectionString } from '../support/tables';

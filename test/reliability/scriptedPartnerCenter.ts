@@ -8,7 +8,7 @@ import { FAST_RETRY, settingsFor } from '../partnerCenter/harness';
 
 /**
  * A scripted Partner Center on loopback: it serves exactly the JSON a test gives it, on the
- * sandbox's paths (src/sandbox/api.ts), paged with `links.next` and an MS-ContinuationToken
+ * sandbox's paths (dev/sandbox/api.ts), paged with `links.next` and an MS-ContinuationToken
  * header as Partner Center pages. Unlike the sandbox it generates nothing, so a test can hand the
  * snapshot hostile but contract-shaped data: huge strings, unusual Unicode, deep unknown fields,
  * numbers with thousands of digits (`{ $number: '…' }` is written as that raw JSON number).

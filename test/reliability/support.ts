@@ -1,13 +1,13 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { odata } from '@azure/data-tables';
 import type { Settings } from '../../src/config/settings';
-import { azuriteConnectionString as connectionStringFor } from '../../src/localHost/azurite';
+import { azuriteConnectionString as connectionStringFor } from '../../dev/localHost/azurite';
 import { createLogger, type Logger, type LogLevel } from '../../src/observability/logger';
 import { RefreshTokenProvider, type TokenProvider } from '../../src/partnerCenter/auth';
 import { createPartnerCenterClient } from '../../src/partnerCenter/client';
 import type { PartnerCenterClient } from '../../src/partnerCenter/partnerCenterClient';
 import type { RetryPolicy } from '../../src/partnerCenter/retry';
-import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox';
+import { startSandbox, type Sandbox, type SandboxOptions } from '../../dev/sandbox';
 import { LocalSecretStore } from '../../src/secrets/localSecretStore';
 import type { SecretStore } from '../../src/secrets/secretStore';
 import { startScheduledRun, type SnapshotDependencies } from '../../src/snapshot/runSnapshot';

@@ -1,4 +1,4 @@
-import { LONG_URI_CHARS, startSandbox, type Sandbox } from '../../src/sandbox';
+import { LONG_URI_CHARS, startSandbox, type Sandbox } from '../../dev/sandbox';
 import { fixture, pcGet, rawNumbers, signature, toUnits, walk, type PcResponse } from './support';
 
 // A 50-customer tenant, mid-month, clock frozen: every figure below is fixed by the seed.

@@ -1,5 +1,5 @@
-import { parseCommandLine } from '../../src/sandbox/cli';
-import { SANDBOX_DEFAULTS } from '../../src/sandbox';
+import { parseCommandLine } from '../../dev/sandbox/cli';
+import { SANDBOX_DEFAULTS } from '../../dev/sandbox';
 
 describe('command line', () => {
   it('when no options are given, then the port is the default one and nothing else is set', () => {

@@ -1,4 +1,4 @@
-import { formatDecimal, startSandbox, type Sandbox } from '../../src/sandbox';
+import { formatDecimal, startSandbox, type Sandbox } from '../../dev/sandbox';
 import {
   fixture,
   pcGet,

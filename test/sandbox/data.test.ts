@@ -1,7 +1,7 @@
-import { Permutation32 } from '../../src/sandbox/prng';
-import { SandboxData } from '../../src/sandbox/data';
-import { formatDecimal, startSandbox } from '../../src/sandbox';
-import { percentOf } from '../../src/sandbox/money';
+import { Permutation32 } from '../../dev/sandbox/prng';
+import { SandboxData } from '../../dev/sandbox/data';
+import { formatDecimal, startSandbox } from '../../dev/sandbox';
+import { percentOf } from '../../dev/sandbox/money';
 import { pcGet } from './support';
 
 describe('generated data', () => {

@@ -1,4 +1,4 @@
-import { startSandbox, type Sandbox } from '../../src/sandbox';
+import { startSandbox, type Sandbox } from '../../dev/sandbox';
 import { pcGet, rawNumbers, toUnits, walk } from './support';
 
 let sandbox: Sandbox;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import type { Sandbox } from '../../src/sandbox';
+import type { Sandbox } from '../../dev/sandbox';
 
 export const PC_SCOPE = 'https://api.partnercenter.microsoft.com/user_impersonation offline_access';
 

@@ -1,4 +1,4 @@
-import { startSandbox, type Sandbox } from '../../src/sandbox';
+import { startSandbox, type Sandbox } from '../../dev/sandbox';
 import { fixture, pcGet, signature } from './support';
 
 let sandbox: Sandbox;

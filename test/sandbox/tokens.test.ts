@@ -1,4 +1,4 @@
-import { SANDBOX_DEFAULTS, startSandbox, type Sandbox } from '../../src/sandbox';
+import { SANDBOX_DEFAULTS, startSandbox, type Sandbox } from '../../dev/sandbox';
 import { pcGet, refreshGrant, tokenRequest } from './support';
 
 let sandbox: Sandbox;

@@ -1,5 +1,5 @@
 import { memoryLogger } from '../../src/observability/logger';
-import { SANDBOX_DEFAULTS } from '../../src/sandbox/defaults';
+import { SANDBOX_DEFAULTS } from '../../dev/sandbox/defaults';
 import { LocalSecretStore } from '../../src/secrets/localSecretStore';
 import { withTokenFlush } from '../../src/snapshot/snapshotDependencies';
 import { SECRET_NAMES, startHarness, type Harness } from '../partnerCenter/harness';

@@ -4,7 +4,7 @@ import { memoryLogger } from '../../src/observability/logger';
 import { RefreshTokenProvider } from '../../src/partnerCenter/auth';
 import { createPartnerCenterClient } from '../../src/partnerCenter/client';
 import type { PartnerCenterClient } from '../../src/partnerCenter/partnerCenterClient';
-import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox';
+import { startSandbox, type Sandbox, type SandboxOptions } from '../../dev/sandbox';
 import { LocalSecretStore } from '../../src/secrets/localSecretStore';
 import type { InvocationOutcome, SnapshotDependencies } from '../../src/snapshot/runSnapshot';
 import type { RunRecord } from '../../src/domain/runs';

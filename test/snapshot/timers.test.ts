@@ -1,8 +1,8 @@
 import { InvocationContext, type Timer } from '@azure/functions';
 import { resetDependencies } from '../../src/app/dependencies';
 import { resetSettingsCache } from '../../src/config/settings';
-import { registeredFunctions, triggerOf } from '../../src/localHost/functionsCore';
-import { startSandbox, type Sandbox } from '../../src/sandbox';
+import { registeredFunctions, triggerOf } from '../../dev/localHost/functionsCore';
+import { startSandbox, type Sandbox } from '../../dev/sandbox';
 import { azuriteConnectionString, uniqueTablePrefix } from '../support/tables';
 
 let sandbox: Sandbox;

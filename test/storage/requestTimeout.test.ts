@@ -1,5 +1,5 @@
 import { connect } from 'node:net';
-import { azuriteConnectionString as connectionStringFor } from '../../src/localHost/azurite';
+import { azuriteConnectionString as connectionStringFor } from '../../dev/localHost/azurite';
 import { StorageTimeoutError } from '../../src/storage/errors';
 import { azuriteConnectionString, testTables, uniqueTablePrefix } from '../support/tables';
 import { startScriptedServer, type ScriptedServer } from '../support/tcpServer';

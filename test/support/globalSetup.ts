@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startAzurite } from '../../src/localHost/azurite';
+import { startAzurite } from '../../dev/localHost/azurite';
 
 /**
  * One in-memory Azurite for the whole run, on a free loopback port. Test files isolate themselves

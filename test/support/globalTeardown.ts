@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import type { AzuriteTables } from '../../src/localHost/azurite';
+import type { AzuriteTables } from '../../dev/localHost/azurite';
 import { scanDirectory } from './secretScan';
 
 /** Stops Azurite, then fails the run if any output of any test carried a secret. */

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from '../../src/localHost/freePort';
+import { freePort } from '../../dev/localHost/freePort';
 import { uniqueTablePrefix } from './tables';
 
 const root = path.resolve(__dirname, '../..');
@@ -19,7 +19,7 @@ export interface NpmStartProcess {
 }
 
 /**
- * `npm start`'s own server (dist/localHost/start.js, built by `npm test` before jest) with its
+ * `npm start`'s own server (dist-dev/localHost/start.js, built by `npm test` before jest) with its
  * own settings file (a run rotates the refresh token and writes it back there, which must never
  * touch a developer's local.settings.json), its own tables and keys, and a resume timer every
  * second so a requested run is picked up at once.
@@ -45,7 +45,7 @@ export async function startNpmStart(options: {
   // --ignore-scripts skips prestart's build, done before jest.
   const npmCli = process.env.npm_execpath;
   const [command, argv] = !options.viaNpm
-    ? [node, [path.join(root, 'dist/localHost/start.js'), ...args]]
+    ? [node, [path.join(root, 'dist-dev/localHost/start.js'), ...args]]
     : npmCli && npmCli.endsWith('.js')
       ? [node, [npmCli, 'start', '--ignore-scripts', '--', ...args]]
       : ['npm', ['start', '--ignore-scripts', '--', ...args]];

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { SANDBOX_DEFAULTS } from '../../src/sandbox/defaults';
+import { SANDBOX_DEFAULTS } from '../../dev/sandbox/defaults';
 
 /**
  * What must never be printed or answered, anywhere in the suite: the client secret and refresh
@@ -16,7 +16,7 @@ const SECRET_VALUES: Record<string, string> = {
 
 export const SECRET_PATTERNS: Record<string, RegExp> = {
   'bearer header': /Bearer\s+(?!\[redacted\])[A-Za-z0-9\-._~+/]{16,}/,
-  // Every token the sandbox issues has this shape (src/sandbox/tokens.ts).
+  // Every token the sandbox issues has this shape (dev/sandbox/tokens.ts).
   'sandbox access token': /sandbox\.at\.[A-Za-z0-9_-]{16,}/,
   'sandbox refresh token': /sandbox\.rt\.[A-Za-z0-9_-]{16,}/,
 };

@@ -1,4 +1,4 @@
-import { startLocalHost, type LocalHost } from '../../../src/localHost/host';
+import { startLocalHost, type LocalHost } from '../../../dev/localHost/host';
 import { uniqueTablePrefix } from '../../support/tables';
 import type { ManagedIdentityFake } from '../../support/managedIdentityFake';
 

@@ -1,18 +1,18 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { resetDependencies, dependencies, useLocalSettingsFile } from '../app/dependencies';
-import { applyLocalSettings, ensureLocalSettings, readLocalSettings } from '../config/localSettings';
+import { resetDependencies, dependencies, useLocalSettingsFile } from '#app/app/dependencies';
+import { applyLocalSettings, ensureLocalSettings, readLocalSettings } from '#app/config/localSettings';
 import {
   ConfigurationError,
   getSettings,
   isLoopbackHost,
   resetSettingsCache,
   type Settings,
-} from '../config/settings';
+} from '#app/config/settings';
 import { useRunningAzurite } from '../localHost/runtimeFile';
-import { consoleLogger } from '../observability/logger';
-import { runSnapshotToCompletion, type InvocationOutcome } from '../snapshot/runSnapshot';
-import { snapshotDependencies, withTokenFlush } from '../snapshot/snapshotDependencies';
+import { consoleLogger } from '#app/observability/logger';
+import { runSnapshotToCompletion, type InvocationOutcome } from '#app/snapshot/runSnapshot';
+import { snapshotDependencies, withTokenFlush } from '#app/snapshot/snapshotDependencies';
 
 /**
  * `npm run snapshot`: one snapshot run now, to completion, against the environment that

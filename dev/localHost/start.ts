@@ -1,15 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { useLocalSettingsFile } from '../app/dependencies';
-import { applyLocalSettings, ensureLocalSettings, readLocalSettings } from '../config/localSettings';
+import { useLocalSettingsFile } from '#app/app/dependencies';
+import { applyLocalSettings, ensureLocalSettings, readLocalSettings } from '#app/config/localSettings';
 import {
   ConfigurationError,
   SETTINGS,
   isLoopbackHost,
   loadSettings,
   resetSettingsCache,
-} from '../config/settings';
+} from '#app/config/settings';
 import { DEV_STORAGE_QUEUE_PORT, DEV_STORAGE_TABLE_PORT, startAzurite, type AzuriteTables } from './azurite';
 import { installFunctionsCore, triggerOf } from './functionsCore';
 import { nextOccurrence, resolveSchedule, routePrefixFrom, startLocalHost, type LocalHost } from './host';

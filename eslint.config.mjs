@@ -7,6 +7,7 @@ export default tseslint.config(
     ignores: [
       'dist/**',
       'dist-bench/**',
+      'dist-dev/**',
       'dist-package/**',
       '.tools/**',
       'node_modules/**',
@@ -41,5 +42,23 @@ export default tseslint.config(
       'dev/cli/**/*.ts',
     ],
     rules: { 'no-console': 'off' },
+  },
+  {
+    // src/ is what runs in Azure: it never reaches into the dev tools, tests or benchmarks.
+    files: ['src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['#app/*', '**/dev', '**/dev/**', '**/test/**', '**/bench/**'],
+              message:
+                'src/ is the deployed app: it imports only src/ and packages (see docs/architecture.md).',
+            },
+          ],
+        },
+      ],
+    },
   },
 );

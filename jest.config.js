@@ -8,7 +8,11 @@ module.exports = {
   // serving one platform cannot resolve, which leaves a lock file `npm ci` rejects.
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   // The Functions worker provides this module; outside it, the local host does (dev/localHost).
-  moduleNameMapper: { '^@azure/functions-core$': '<rootDir>/dev/localHost/functionsCore.ts' },
+  // '#app/...' is how dev/ names the app (package.json "imports", tsconfig "paths"): here, its sources.
+  moduleNameMapper: {
+    '^@azure/functions-core$': '<rootDir>/dev/localHost/functionsCore.ts',
+    '^#app/(.*)$': '<rootDir>/src/$1',
+  },
   globalSetup: '<rootDir>/test/support/globalSetup.ts',
   globalTeardown: '<rootDir>/test/support/globalTeardown.ts',
   setupFilesAfterEnv: ['<rootDir>/test/support/outputCapture.ts'],

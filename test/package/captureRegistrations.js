@@ -40,15 +40,19 @@ const functions = registrations
   .map(({ name, bindings }) => ({
     name,
     bindings: Object.values(bindings)
-      .map(({ type, direction, route, methods, authLevel, schedule, runOnStartup }) => ({
-        type,
-        direction,
-        route,
-        methods: methods && [...methods].sort(),
-        authLevel,
-        schedule,
-        runOnStartup,
-      }))
+      .map(
+        ({ type, direction, route, methods, authLevel, schedule, runOnStartup, queueName, connection }) => ({
+          type,
+          direction,
+          route,
+          methods: methods && [...methods].sort(),
+          authLevel,
+          schedule,
+          runOnStartup,
+          queueName,
+          connection,
+        }),
+      )
       .sort((a, b) => `${a.type}${a.direction}`.localeCompare(`${b.type}${b.direction}`)),
   }))
   .sort((a, b) => a.name.localeCompare(b.name));

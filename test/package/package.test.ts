@@ -69,10 +69,19 @@ test('the repository build registers the functions the app is made of', () => {
     expect.arrayContaining(['health', 'customers', 'snapshots', 'snapshotTimer', 'retentionTimer']),
   );
   expect(names.length).toBeGreaterThanOrEqual(14);
+  // Queue triggers are compared by queue and connection too, so a package that read another
+  // setting (or none) for either would differ from the repository build.
+  const queueTrigger = fromRepo.functions
+    .find((f) => f.name === 'snapshotRequest')
+    ?.bindings.find((b) => b.type === 'queueTrigger');
+  expect(queueTrigger).toMatchObject({
+    queueName: '%SNAPSHOT_REQUEST_QUEUE%',
+    connection: expect.any(String),
+  });
 });
 
 describe(`the unpacked package under this runner's Node ${process.version}`, () => {
-  test('registers every function the repository build registers: names, routes, methods, auth levels, schedules', () => {
+  test('registers every function the repository build registers: names, routes, methods, auth levels, schedules, queues', () => {
     const inPackage = capture(process.execPath, unpacked, path.dirname(unpacked));
     expect(inPackage.functions).toEqual(fromRepo.functions);
     // Loaded from the package alone: not a module from the repository or any other folder.

@@ -1,19 +1,20 @@
 import { z } from 'zod';
 import { APP_VERSION } from '../version';
 import { CACHE_CAP_SECONDS } from './cacheControl';
-import { CUSTOMER_COLUMNS, RESOURCE_COLUMNS } from './csv';
-import { components, guid as guidSchema, QUERIES } from './schemas';
+import { components, guid as guidSchema } from './schemas';
 
 /**
  * The OpenAPI 3.1 description of every route the app registers, with a JSON Schema (2020-12) for
- * every body. test/api/openapi.test.ts holds the app to it: each registered route is here and each
- * path here is registered, and real responses validate against these schemas. Objects are closed
+ * every body. The paths are read from the route table (each entry's `document`, its route and its
+ * auth level); the builders below keep the operations short. test/api/openapi.test.ts holds the
+ * app to it: each registered route is documented, and real responses validate against the schemas. Objects are closed
  * (`additionalProperties: false`) so a field added to a response without documenting it fails.
  */
 
 type Schema = Record<string, unknown>;
 
-const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
+/** A reference to a component schema of src/api/schemas.ts, by name. */
+export const schemaRef = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
 /** A parameter's JSON Schema from its zod definition in src/api/schemas.ts. */
 function jsonSchema(schema: z.ZodType, extra: Schema = {}): Schema {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { target: 'draft-2020-12' }) as Schema;
@@ -62,19 +63,21 @@ const pagingHeaders = {
   Link: header('`<path?…&continuationToken=…>; rel="next"` when there is a next page.'),
 };
 
-const errorContent = { 'application/json': { schema: ref('Error') } };
-const error = (description: string) => ({ description, content: errorContent });
+const errorContent = { 'application/json': { schema: schemaRef('Error') } };
+/** A documented error answer: the JSON error body. */
+export const errorAnswer = (description: string) => ({ description, content: errorContent });
 
-const commonErrors = {
-  '400': error('Invalid id, query parameter, limit or continuation token.'),
+/** The errors every API route can answer. */
+export const COMMON_ERRORS = {
+  '400': errorAnswer('Invalid id, query parameter, limit or continuation token.'),
   '401': { description: 'Missing or wrong key (answered by the Functions host, no body).' },
   '405': {
     description: 'Method not served on this route; `Allow` lists the ones that are.',
     headers: { Allow: header('Allowed methods.', true) },
     content: errorContent,
   },
-  '406': error('Accept admits none of the offered media types.'),
-  '500': error('Unexpected failure (logged).'),
+  '406': errorAnswer('Accept admits none of the offered media types.'),
+  '500': errorAnswer('Unexpected failure (logged).'),
   '503': {
     description:
       'Table Storage is down or not answering (`StorageUnavailable`); retry after `Retry-After` seconds.',
@@ -83,7 +86,8 @@ const commonErrors = {
   },
 };
 
-function usageGet(options: {
+/** A usage read: JSON (and CSV when it has columns), ETag and 304, the snapshot headers. */
+export function usageGet(options: {
   operationId: string;
   summary: string;
   description?: string;
@@ -101,13 +105,12 @@ function usageGet(options: {
     ...snapshotHeaders(!options.snapshotMayBeNull),
     ...(options.paged ? pagingHeaders : {}),
   };
-  const content: Record<string, unknown> = { 'application/json': { schema: ref(options.schema) } };
+  const content: Record<string, unknown> = { 'application/json': { schema: schemaRef(options.schema) } };
   return {
     operationId: options.operationId,
     summary: options.summary,
     ...(options.description ? { description: options.description } : {}),
     tags: ['usage'],
-    security: [{ functionKey: [] }],
     ...(options.csvColumns ? { 'x-csv-columns': [...options.csvColumns] } : {}),
     parameters: [...(options.parameters ?? []), { $ref: '#/components/parameters/IfNoneMatch' }],
     responses: {
@@ -119,16 +122,17 @@ function usageGet(options: {
         content,
       },
       '304': { description: 'Not modified: If-None-Match matched the current ETag.', headers },
-      '404': error(options.notFound),
-      ...commonErrors,
+      '404': errorAnswer(options.notFound),
+      ...COMMON_ERRORS,
     },
   };
 }
 
-const p = (name: string) => ({ $ref: `#/components/parameters/${name}` });
+/** A path parameter declared once in the document's components (customerId, subscriptionId). */
+export const pathParameter = (name: string) => ({ $ref: `#/components/parameters/${name}` });
 
 /** A route's query parameters, from its zod definition (QUERIES in src/api/schemas.ts). */
-function query(schema: z.ZodObject): Schema[] {
+export function queryParameters(schema: z.ZodObject): Schema[] {
   return Object.entries(schema.shape).map(([name, field]) => {
     const { description, ...parameterSchema } = jsonSchema(field as z.ZodType);
     return { name, in: 'query', ...(description ? { description } : {}), schema: parameterSchema };
@@ -158,7 +162,48 @@ const parameters: Record<string, unknown> = {
   },
 };
 
-export function openApiDocument(): Record<string, unknown> {
+/** An OpenAPI operation object. */
+export type Operation = Record<string, unknown>;
+type DocumentedMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+/** What the document reads from a route table entry (src/functions/httpFunctions.ts). */
+export interface DocumentedRoute {
+  /** Below the route prefix, as registered: `v1/customers/{customerId}`. */
+  route: string;
+  authLevel: 'anonymous' | 'function' | 'admin';
+  /** The route's operations; a route without them (the catch-all 404) is not in the document. */
+  document?: Partial<Record<DocumentedMethod, Operation>>;
+}
+
+/** The security requirement an auth level means: the host checks it, the document says it. */
+const SECURITY: Record<DocumentedRoute['authLevel'], unknown[]> = {
+  anonymous: [],
+  function: [{ functionKey: [] }],
+  admin: [{ masterKey: [] }],
+};
+
+function documentedPaths(routes: readonly DocumentedRoute[]): Record<string, unknown> {
+  return Object.fromEntries(
+    routes.flatMap(({ route, authLevel, document }) =>
+      document
+        ? [
+            [
+              `/${route}`,
+              Object.fromEntries(
+                Object.entries(document).map(([method, operation]) => [
+                  method,
+                  { ...operation, security: SECURITY[authLevel] },
+                ]),
+              ),
+            ],
+          ]
+        : [],
+    ),
+  );
+}
+
+/** The document for these routes: each entry of the route table that carries `document`. */
+export function openApiDocument(routes: readonly DocumentedRoute[]): Record<string, unknown> {
   return {
     openapi: '3.1.0',
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
@@ -177,133 +222,7 @@ export function openApiDocument(): Record<string, unknown> {
       { name: 'snapshots', description: 'Snapshot runs (admin).' },
       { name: 'meta', description: 'Health and this document.' },
     ],
-    paths: {
-      '/v1/partner/usage-summary': {
-        get: usageGet({
-          operationId: 'getPartnerUsageSummary',
-          summary: 'The latest partner usage summary.',
-          schema: 'PartnerUsageSummaryResponse',
-          notFound: 'NoSnapshotYet: no snapshot has completed.',
-        }),
-      },
-      '/v1/customers': {
-        get: usageGet({
-          operationId: 'listCustomers',
-          summary: "Every customer's latest monthly usage record, paged.",
-          schema: 'CustomersResponse',
-          csvColumns: CUSTOMER_COLUMNS,
-          paged: true,
-          parameters: query(QUERIES.customers),
-          notFound: 'NoSnapshotYet: no snapshot has completed.',
-        }),
-      },
-      '/v1/customers/{customerId}/usage-summary': {
-        get: usageGet({
-          operationId: 'getCustomerUsageSummary',
-          summary: "A customer's latest usage summary.",
-          schema: 'CustomerUsageSummaryResponse',
-          parameters: [p('customerId')],
-          notFound: 'CustomerNotFound, or CustomerNotSnapshotted when it is known but not snapshotted yet.',
-        }),
-      },
-      '/v1/customers/{customerId}/subscriptions': {
-        get: usageGet({
-          operationId: 'listCustomerSubscriptions',
-          summary: "The latest usage record of each of the customer's subscriptions.",
-          schema: 'SubscriptionsResponse',
-          parameters: [p('customerId')],
-          notFound: 'CustomerNotFound or CustomerNotSnapshotted.',
-        }),
-      },
-      '/v1/customers/{customerId}/subscriptions/{subscriptionId}/resources': {
-        get: usageGet({
-          operationId: 'listSubscriptionResources',
-          summary: "A subscription's latest resource usage records.",
-          schema: 'SubscriptionResourcesResponse',
-          csvColumns: RESOURCE_COLUMNS,
-          parameters: [p('customerId'), p('subscriptionId'), ...query(QUERIES.resources)],
-          notFound:
-            'CustomerNotFound (the customer is unknown), SubscriptionNotFound or SubscriptionNotSnapshotted.',
-        }),
-      },
-      '/v1/customers/{customerId}/history': {
-        get: usageGet({
-          operationId: 'getCustomerHistory',
-          summary: "The customer's total per snapshot, newest first, paged.",
-          schema: 'HistoryResponse',
-          paged: true,
-          snapshotMayBeNull: true,
-          parameters: [p('customerId'), ...query(QUERIES.history)],
-          notFound: 'CustomerNotFound or CustomerNotSnapshotted.',
-        }),
-      },
-      '/v1/customers/{customerId}/subscriptions/{subscriptionId}/history': {
-        get: usageGet({
-          operationId: 'getSubscriptionHistory',
-          summary: "The subscription's total per snapshot, newest first, paged.",
-          schema: 'HistoryResponse',
-          paged: true,
-          snapshotMayBeNull: true,
-          parameters: [p('customerId'), p('subscriptionId'), ...query(QUERIES.history)],
-          notFound:
-            'CustomerNotFound (the customer is unknown), SubscriptionNotFound or SubscriptionNotSnapshotted.',
-        }),
-      },
-      '/v1/snapshots': {
-        get: {
-          operationId: 'listSnapshotRuns',
-          summary: 'Recent snapshot runs and their state, newest first.',
-          tags: ['snapshots'],
-          security: [{ masterKey: [] }],
-          parameters: query(QUERIES.runs),
-          responses: {
-            '200': { description: 'OK', content: { 'application/json': { schema: ref('RunsResponse') } } },
-            ...commonErrors,
-          },
-        },
-        post: {
-          operationId: 'requestSnapshotRun',
-          summary: 'Ask for a snapshot run now.',
-          tags: ['snapshots'],
-          security: [{ masterKey: [] }],
-          responses: {
-            '202': {
-              description: 'Queued; data.runId identifies the run in GET /v1/snapshots.',
-              content: { 'application/json': { schema: ref('RunResponse') } },
-            },
-            '409': error('RunAlreadyActive: a run is queued or running.'),
-            ...commonErrors,
-          },
-        },
-      },
-      '/v1/openapi.json': {
-        get: {
-          operationId: 'getOpenApiDocument',
-          summary: 'This document.',
-          tags: ['meta'],
-          security: [],
-          responses: {
-            '200': {
-              description: 'OpenAPI 3.1',
-              content: { 'application/json': { schema: { type: 'object' } } },
-            },
-            '304': { description: 'Not modified.' },
-          },
-        },
-      },
-      '/health': {
-        get: {
-          operationId: 'getHealth',
-          summary: 'Whether Table Storage and the secret store answer.',
-          tags: ['meta'],
-          security: [],
-          responses: {
-            '200': { description: 'Healthy', content: { 'application/json': { schema: ref('Health') } } },
-            '503': { description: 'Unhealthy', content: { 'application/json': { schema: ref('Health') } } },
-          },
-        },
-      },
-    },
+    paths: documentedPaths(routes),
     components: {
       schemas: componentSchemas(),
       parameters,

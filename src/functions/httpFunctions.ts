@@ -11,16 +11,27 @@ import { createSnapshotsHandler } from '../api/handlers/snapshots';
 import { createSubscriptionHistoryHandler } from '../api/handlers/subscriptionHistory';
 import { createSubscriptionResourcesHandler } from '../api/handlers/subscriptionResources';
 import { createHealthHandler } from '../api/health';
+import {
+  COMMON_ERRORS,
+  errorAnswer,
+  pathParameter,
+  queryParameters,
+  schemaRef,
+  usageGet,
+  type DocumentedRoute,
+} from '../api/openapi';
+import { CUSTOMER_COLUMNS, RESOURCE_COLUMNS } from '../api/csv';
+import { QUERIES } from '../api/schemas';
 import { dependencies, type Dependencies } from '../app/dependencies';
 import { APP_VERSION } from '../version';
 
-/** One HTTP function: what the Functions host indexes, and how its handler is built. */
-export interface HttpFunction {
+/**
+ * One HTTP function: what the Functions host indexes, how its handler is built, and how the
+ * OpenAPI document describes it (`document`; its path is `route`, its security `authLevel`).
+ */
+export interface HttpFunction extends DocumentedRoute {
   name: string;
-  /** Below the route prefix (host.json `extensions.http.routePrefix`, `api`). */
-  route: string;
   methods: HttpMethod[];
-  authLevel: 'anonymous' | 'function' | 'admin';
   /**
    * Builds the handler from the composition root, on the first request, so that a process that
    * never serves the route never builds its clients, and liveness needs no settings.
@@ -60,6 +71,20 @@ export const HTTP_FUNCTIONS: readonly HttpFunction[] = [
     methods: ALL_METHODS,
     authLevel: 'anonymous',
     create: () => endpoint({ GET: (request) => healthHandler(request) }),
+    document: {
+      get: {
+        operationId: 'getHealth',
+        summary: 'Whether Table Storage and the secret store answer.',
+        tags: ['meta'],
+        responses: {
+          '200': { description: 'Healthy', content: { 'application/json': { schema: schemaRef('Health') } } },
+          '503': {
+            description: 'Unhealthy',
+            content: { 'application/json': { schema: schemaRef('Health') } },
+          },
+        },
+      },
+    },
   },
   {
     name: 'partnerUsageSummary',
@@ -67,6 +92,14 @@ export const HTTP_FUNCTIONS: readonly HttpFunction[] = [
     methods: ALL_METHODS,
     authLevel: 'function',
     create: (root) => createPartnerUsageSummaryHandler(reads(root)),
+    document: {
+      get: usageGet({
+        operationId: 'getPartnerUsageSummary',
+        summary: 'The latest partner usage summary.',
+        schema: 'PartnerUsageSummaryResponse',
+        notFound: 'NoSnapshotYet: no snapshot has completed.',
+      }),
+    },
   },
   {
     name: 'customers',
@@ -74,6 +107,17 @@ export const HTTP_FUNCTIONS: readonly HttpFunction[] = [
     methods: ALL_METHODS,
     authLevel: 'function',
     create: (root) => createCustomersHandler(pagedReads(root)),
+    document: {
+      get: usageGet({
+        operationId: 'listCustomers',
+        summary: "Every customer's latest monthly usage record, paged.",
+        schema: 'CustomersResponse',
+        csvColumns: CUSTOMER_COLUMNS,
+        paged: true,
+        parameters: queryParameters(QUERIES.customers),
+        notFound: 'NoSnapshotYet: no snapshot has completed.',
+      }),
+    },
   },
   {
     name: 'customerUsageSummary',
@@ -81,6 +125,15 @@ export const HTTP_FUNCTIONS: readonly HttpFunction[] = [
     methods: ALL_METHODS,
     authLevel: 'function',
     create: (root) => createCustomerUsageSummaryHandler(reads(root)),
+    document: {
+      get: usageGet({
+        operationId: 'getCustomerUsageSummary',
+        summary: "A customer's latest usage summary.",
+        schema: 'CustomerUsageSummaryResponse',
+        parameters: [pathParameter('customerId')],
+        notFound: 'CustomerNotFound, or CustomerNotSnapshotted when it is known but not snapshotted yet.',
+      }),
+    },
   },
   {
     name: 'customerSubscriptions',
@@ -88,6 +141,15 @@ export const HTTP_FUNCTIONS: readonly HttpFunction[] = [
     methods: ALL_METHODS,
     authLevel: 'function',
     create: (root) => createCustomerSubscriptionsHandler(reads(root)),
+    document: {
+      get: usageGet({
+        operationId: 'listCustomerSubscriptions',
+        summary: "The latest usage record of each of the customer's subscriptions.",
+        schema: 'SubscriptionsResponse',
+        parameters: [pathParameter('customerId')],
+        notFound: 'CustomerNotFound or CustomerNotSnapshotted.',
+      }),
+    },
   },
   {
     name: 'subscriptionResources',
@@ -95,6 +157,21 @@ export const HTTP_FUNCTIONS: readonly HttpFunction[] = [
     methods: ALL_METHODS,
     authLevel: 'function',
     create: (root) => createSubscriptionResourcesHandler(reads(root)),
+    document: {
+      get: usageGet({
+        operationId: 'listSubscriptionResources',
+        summary: "A subscription's latest resource usage records.",
+        schema: 'SubscriptionResourcesResponse',
+        csvColumns: RESOURCE_COLUMNS,
+        parameters: [
+          pathParameter('customerId'),
+          pathParameter('subscriptionId'),
+          ...queryParameters(QUERIES.resources),
+        ],
+        notFound:
+          'CustomerNotFound (the customer is unknown), SubscriptionNotFound or SubscriptionNotSnapshotted.',
+      }),
+    },
   },
   {
     name: 'customerHistory',
@@ -102,6 +179,17 @@ export const HTTP_FUNCTIONS: readonly HttpFunction[] = [
     methods: ALL_METHODS,
     authLevel: 'function',
     create: (root) => createCustomerHistoryHandler(pagedReads(root)),
+    document: {
+      get: usageGet({
+        operationId: 'getCustomerHistory',
+        summary: "The customer's total per snapshot, newest first, paged.",
+        schema: 'HistoryResponse',
+        paged: true,
+        snapshotMayBeNull: true,
+        parameters: [pathParameter('customerId'), ...queryParameters(QUERIES.history)],
+        notFound: 'CustomerNotFound or CustomerNotSnapshotted.',
+      }),
+    },
   },
   {
     name: 'subscriptionHistory',
@@ -109,6 +197,22 @@ export const HTTP_FUNCTIONS: readonly HttpFunction[] = [
     methods: ALL_METHODS,
     authLevel: 'function',
     create: (root) => createSubscriptionHistoryHandler(pagedReads(root)),
+    document: {
+      get: usageGet({
+        operationId: 'getSubscriptionHistory',
+        summary: "The subscription's total per snapshot, newest first, paged.",
+        schema: 'HistoryResponse',
+        paged: true,
+        snapshotMayBeNull: true,
+        parameters: [
+          pathParameter('customerId'),
+          pathParameter('subscriptionId'),
+          ...queryParameters(QUERIES.history),
+        ],
+        notFound:
+          'CustomerNotFound (the customer is unknown), SubscriptionNotFound or SubscriptionNotSnapshotted.',
+      }),
+    },
   },
   {
     // Admin: a run costs Partner Center quota, and the run list shows operational detail.
@@ -122,6 +226,34 @@ export const HTTP_FUNCTIONS: readonly HttpFunction[] = [
         runs: root().usageStore,
         queue: root().runRequests,
       }),
+    document: {
+      get: {
+        operationId: 'listSnapshotRuns',
+        summary: 'Recent snapshot runs and their state, newest first.',
+        tags: ['snapshots'],
+        parameters: queryParameters(QUERIES.runs),
+        responses: {
+          '200': {
+            description: 'OK',
+            content: { 'application/json': { schema: schemaRef('RunsResponse') } },
+          },
+          ...COMMON_ERRORS,
+        },
+      },
+      post: {
+        operationId: 'requestSnapshotRun',
+        summary: 'Ask for a snapshot run now.',
+        tags: ['snapshots'],
+        responses: {
+          '202': {
+            description: 'Queued; data.runId identifies the run in GET /v1/snapshots.',
+            content: { 'application/json': { schema: schemaRef('RunResponse') } },
+          },
+          '409': errorAnswer('RunAlreadyActive: a run is queued or running.'),
+          ...COMMON_ERRORS,
+        },
+      },
+    },
   },
   {
     // Anonymous: the document holds no data and no secret, and tooling (code generators, Swagger
@@ -130,7 +262,21 @@ export const HTTP_FUNCTIONS: readonly HttpFunction[] = [
     route: 'v1/openapi.json',
     methods: ALL_METHODS,
     authLevel: 'anonymous',
-    create: () => createOpenApiHandler(),
+    create: () => createOpenApiHandler(HTTP_FUNCTIONS),
+    document: {
+      get: {
+        operationId: 'getOpenApiDocument',
+        summary: 'This document.',
+        tags: ['meta'],
+        responses: {
+          '200': {
+            description: 'OpenAPI 3.1',
+            content: { 'application/json': { schema: { type: 'object' } } },
+          },
+          '304': { description: 'Not modified.' },
+        },
+      },
+    },
   },
   {
     // The least specific route there is: only unknown paths land here and get a JSON 404 instead

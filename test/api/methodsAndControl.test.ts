@@ -1,4 +1,5 @@
 import { createCustomersHandler } from '../../src/api/handlers/customers';
+import { HTTP_FUNCTIONS } from '../../src/functions/httpFunctions';
 import { createNotFoundHandler } from '../../src/api/handlers/notFound';
 import { createOpenApiHandler } from '../../src/api/handlers/openapi';
 import { createPartnerUsageSummaryHandler } from '../../src/api/handlers/partnerUsageSummary';
@@ -124,7 +125,7 @@ describe('snapshot control', () => {
 });
 
 test('when the OpenAPI document is fetched twice with its ETag, then 200 then 304', async () => {
-  const handler = createOpenApiHandler();
+  const handler = createOpenApiHandler(HTTP_FUNCTIONS);
   const first = await call(handler, '/api/v1/openapi.json');
   expect(first.status).toBe(200);
   expect(first.json<{ openapi: string }>().openapi).toBe('3.1.0');

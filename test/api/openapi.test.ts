@@ -1,4 +1,5 @@
 import { ALL_METHODS } from '../../src/api/endpoint';
+import { HTTP_FUNCTIONS } from '../../src/functions/httpFunctions';
 import { createCustomerHistoryHandler } from '../../src/api/handlers/customerHistory';
 import { createCustomersHandler } from '../../src/api/handlers/customers';
 import { createCustomerSubscriptionsHandler } from '../../src/api/handlers/customerSubscriptions';
@@ -262,7 +263,7 @@ const cases: Case[] = [
     url: '/?x=1',
     status: 400,
   },
-  { path: '/v1/openapi.json', handler: () => createOpenApiHandler(), url: '/', status: 200 },
+  { path: '/v1/openapi.json', handler: () => createOpenApiHandler(HTTP_FUNCTIONS), url: '/', status: 200 },
 ];
 
 const backends: Array<[string, (state?: MemoryState) => Promise<Backend>]> = [
@@ -309,7 +310,9 @@ test('when an unknown route is called, then the body matches the Error schema', 
 });
 
 test('when the document is compiled, then every schema in it compiles under JSON Schema 2020-12 strict mode', () => {
-  const { components } = openApiDocument() as { components: { schemas: Record<string, unknown> } };
+  const { components } = openApiDocument(HTTP_FUNCTIONS) as {
+    components: { schemas: Record<string, unknown> };
+  };
   for (const name of Object.keys(components.schemas)) {
     expect(ajv.getSchema(`openapi.json#/components/schemas/${name}`)).toBeDefined();
   }
@@ -324,7 +327,9 @@ test('when each documented query parameter is sent, then the route knows it; an 
     runs: { reader: backend.store, runs: backend.store },
   };
   const params = (
-    openApiDocument() as { components: { parameters: Record<string, { name: string; in: string }> } }
+    openApiDocument(HTTP_FUNCTIONS) as {
+      components: { parameters: Record<string, { name: string; in: string }> };
+    }
   ).components.parameters;
   const seen = new Set<string>();
   for (const c of cases.filter((c) => c.status === 200 && (c.method ?? 'get') === 'get')) {

@@ -1,12 +1,12 @@
 import { endpoint, type ApiHandler } from '../endpoint';
 import { ifNoneMatchHits, strongETag } from '../etag';
-import { openApiDocument } from '../openapi';
+import { openApiDocument, type DocumentedRoute } from '../openapi';
 import { readQuery } from '../validation';
 import { QUERIES } from '../schemas';
 
-/** GET /api/v1/openapi.json: the OpenAPI 3.1 description of this API. */
-export function createOpenApiHandler(): ApiHandler {
-  const body = JSON.stringify(openApiDocument());
+/** GET /api/v1/openapi.json: the OpenAPI 3.1 description of the routes of the route table. */
+export function createOpenApiHandler(routes: readonly DocumentedRoute[]): ApiHandler {
+  const body = JSON.stringify(openApiDocument(routes));
   const etag = strongETag(body);
   return endpoint({
     GET: async (request) => {

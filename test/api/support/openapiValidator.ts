@@ -1,4 +1,5 @@
 import Ajv2020 from 'ajv/dist/2020';
+import { HTTP_FUNCTIONS } from '../../../src/functions/httpFunctions';
 import addFormats from 'ajv-formats';
 import { openApiDocument } from '../../../src/api/openapi';
 
@@ -9,7 +10,7 @@ export type Operation = {
   responses: Record<string, { headers?: Record<string, unknown>; content?: Record<string, unknown> }>;
 };
 
-export const doc = openApiDocument() as {
+export const doc = openApiDocument(HTTP_FUNCTIONS) as {
   openapi: string;
   paths: Record<string, Record<string, Operation>>;
   components: { schemas: Record<string, unknown>; parameters: Record<string, { name: string; in: string }> };

@@ -11,7 +11,22 @@ export interface ApiServer {
   masterKey: string;
   /** Resident set of the server process now, MiB. */
   rssMiB(): number;
+  /** What the server itself has seen so far (requests, their server-side times, event-loop delay). */
+  stats(): Promise<ServerStats>;
   close(): Promise<void>;
+}
+
+/** Counted by bench/scenarios/apiServerChild.js since it started. */
+export interface ServerStats {
+  received: number;
+  answered: number;
+  /** Requests whose connection closed before their answer was finished (the client gave up). */
+  abandoned: number;
+  inFlight: number;
+  maxInFlight: number;
+  /** Answered requests by whole milliseconds from the server's 'request' event to the last byte written. */
+  durations: Record<string, number>;
+  eventLoopDelayMs: { p99: number; max: number };
 }
 
 /**
@@ -38,6 +53,11 @@ export async function startApiServer(connectionString: string, tablePrefix: stri
       functionKey,
       masterKey,
       rssMiB: () => procMemoryMiB(child.pid, 'VmRSS'),
+      stats: async () => {
+        child.command('stats');
+        return (await child.next<{ stats?: ServerStats }>((m) => m.stats !== undefined, 30_000))
+          .stats as ServerStats;
+      },
       close: () => child.stop(),
     };
   } catch (error) {

@@ -64,6 +64,10 @@ export interface HttpLoadOptions {
   next: () => { path: string; tag?: unknown };
   /** Sees every answer's status, body and request tag (autocannon keeps bodies only when asked). */
   onBody?: (status: number, body: string, tag: unknown) => void;
+  /** Sees every request error as it happens, by the kind errorKinds counts it under. */
+  onError?: (kind: string) => void;
+  /** A request with no answer after this long is counted as timed out and its connection replaced; default 10. */
+  timeoutSeconds?: number;
 }
 
 /** autocannon against one server; latencies come from its per-response times, not its integer histogram. */
@@ -75,7 +79,7 @@ export async function httpLoad(options: HttpLoadOptions): Promise<LoadResult> {
     url: options.url,
     connections: options.connections,
     duration: options.seconds,
-    timeout: 10,
+    timeout: options.timeoutSeconds ?? 10,
     headers: options.headers,
     requests: [
       {
@@ -98,6 +102,7 @@ export async function httpLoad(options: HttpLoadOptions): Promise<LoadResult> {
   instance.on('reqError', (error) => {
     const kind = (error as { code?: string }).code ?? error.message;
     errorKinds[kind] = (errorKinds[kind] ?? 0) + 1;
+    options.onError?.(kind);
   });
   const result = await instance;
   const seconds = (performance.now() - started) / 1000;

@@ -39,6 +39,7 @@ const USAGE = `Partner Center sandbox: a local Partner Center usage API and Entr
   --graph-sas-lifetime-seconds N    default 3600 (sandbox clock)
   --graph-manifest link|inline      default link
   --graph-reset-blob-rate P         probability a blob download is cut halfway
+  --graph-cache-blobs               keep blobs read once in memory and serve them from there
 `;
 
 const FAULT_FLAGS: Record<string, keyof FaultSettings> = {
@@ -98,6 +99,7 @@ export function parseCommandLine(argv: string[]): SandboxOptions | 'help' {
       ),
       'freeze-clock': { type: 'boolean' },
       'no-bom': { type: 'boolean' },
+      'graph-cache-blobs': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -129,6 +131,7 @@ export function parseCommandLine(argv: string[]): SandboxOptions | 'help' {
       throw new Error(`--graph-manifest expects link or inline, got "${manifest}"`);
     graph.manifest = manifest;
   }
+  if (values['graph-cache-blobs'] === true) graph.cacheBlobs = true;
   const resetBlobRate = number('graph-reset-blob-rate');
   if (resetBlobRate !== undefined) graph.faults = { resetBlobRate };
   return {

@@ -64,6 +64,7 @@ describe('command line', () => {
         'inline',
         '--graph-reset-blob-rate',
         '0.1',
+        '--graph-cache-blobs',
       ]),
     ).toMatchObject({
       graph: {
@@ -71,6 +72,7 @@ describe('command line', () => {
         linesPerBlob: 100000,
         runningPolls: 0,
         manifest: 'inline',
+        cacheBlobs: true,
         faults: { resetBlobRate: 0.1 },
       },
     });

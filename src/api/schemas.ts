@@ -166,7 +166,12 @@ export const SubscriptionRecordSchema = named(
     status: z.string(),
     offerId: z.string().describe('MS-AZR-0145P for a legacy Microsoft Azure subscription.'),
     partnerOnRecord: z.string().nullable(),
-    hasResourceBreakdown: z.boolean().describe('Only legacy subscriptions have resources.'),
+    hasResourceBreakdown: z
+      .boolean()
+      .describe(
+        'True for a legacy Microsoft Azure (MS-AZR-0145P) subscription. An Azure plan is false here; ' +
+          'its resource records are served by …/resources too, with kind azurePlan.',
+      ),
     ...money,
     usdTotalCost,
     lastModifiedDate: dateTime.nullable(),

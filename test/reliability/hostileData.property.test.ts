@@ -84,6 +84,32 @@ const resource = fc.record({
   extra: deep,
 });
 
+/** An Azure plan's detail: meter ids and resource URIs of any text (Table keys forbid most of it). */
+const meter = fc.record({
+  meterId: fc.oneof(text, fc.constant('DZH318Z0BNVX-005J-Data Transfer In (GB)')),
+  meterName: text,
+  quantityUsed: number,
+  totalCost: number,
+  usdTotalCost: number,
+  currencyCode: fc.constant('EUR'),
+  extra: deep,
+});
+const planResource = fc.record({
+  resourceUri: fc.oneof(
+    text,
+    fc.constantFrom('/subscriptions/x/resourceGroups/rg/providers/a/b/' + '#?\\'.repeat(300)),
+  ),
+  resourceType: text,
+  entitlementId: fc.oneof(fc.uuid(), text),
+  entitlementName: text,
+  resourceGroupName: fc.oneof(fc.constantFrom('TESTRG1', 'rg.shared(1)', 'RG-data-Åre'), text),
+  name: text,
+  totalCost: number,
+  usdTotalCost: number,
+  currencyCode: fc.constant('EUR'),
+});
+const entitlement = fc.record({ id: fc.oneof(fc.uuid(), text), friendlyName: text, status: text });
+
 const customer = (index: number) =>
   fc
     .record({
@@ -99,6 +125,10 @@ const customer = (index: number) =>
           offerId: text,
           total: number,
           resources: fc.array(resource, { maxLength: 4 }),
+          hasSummary: fc.boolean(),
+          meters: fc.array(meter, { maxLength: 3 }),
+          planResources: fc.array(planResource, { maxLength: 4 }),
+          entitlements: fc.array(entitlement, { maxLength: 2 }),
         }),
         { maxLength: 3 },
       ),
@@ -127,6 +157,18 @@ const customer = (index: number) =>
             currencyLocale: 'en-US',
           },
           resources: s.resources as unknown as Json[],
+          summary: s.hasSummary
+            ? {
+                id: pcGuid(i + 1, index + 1),
+                name: s.name,
+                ...BILLING,
+                totalCost: s.total,
+                currencyCode: 'EUR',
+              }
+            : undefined,
+          meters: s.meters as unknown as Json[],
+          planResources: s.planResources as unknown as Json[],
+          entitlements: s.entitlements as unknown as Json[],
         })),
       };
     });
@@ -195,6 +237,9 @@ async function runAndRead(data: ScriptedTenant, timeBudgetMs = 20_000) {
     for (const s of t.subscriptionIds) {
       const resources = await get(`${base}/subscriptions/${s}/resources`);
       await get(`${base}/subscriptions/${s}/history`);
+      for (const route of ['usage-summary', 'meters', 'resource-groups', 'azure-subscriptions'])
+        await get(`${base}/subscriptions/${s}/${route}`);
+      await get(`${base}/subscriptions/${s}/resource-groups/TESTRG1/history`);
       // Whole: a subscription served is from its customer's commit.
       if (resources.status === 200)
         expect([resources.runId, resources.takenAt]).toEqual([view.runId, view.takenAt]);

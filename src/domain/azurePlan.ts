@@ -1,4 +1,4 @@
-import { sumDecimals } from './decimal';
+import { addDecimals } from './decimal';
 import type { Currency, Decimal } from './usage';
 
 /**
@@ -180,10 +180,10 @@ function costOf(
   members: readonly ResourceUsageRecord[],
 ): Currency & { totalCost: Decimal; usdTotalCost?: Decimal } {
   const usd = members.every((m) => m.usdTotalCost !== undefined)
-    ? sumDecimals(members.map((m) => m.usdTotalCost as Decimal))
+    ? addDecimals(members.map((m) => m.usdTotalCost as Decimal))
     : undefined;
   return {
-    totalCost: sumDecimals(members.map((m) => m.totalCost)),
+    totalCost: addDecimals(members.map((m) => m.totalCost)),
     ...(usd === undefined || members.length === 0 ? {} : { usdTotalCost: usd }),
     ...(members[0]?.currencyCode === undefined ? {} : { currencyCode: members[0].currencyCode }),
     ...(members[0]?.currencyLocale === undefined ? {} : { currencyLocale: members[0].currencyLocale }),

@@ -1,7 +1,7 @@
 import type { Settings } from '../../src/config/settings';
 import { startAzurite, type AzuriteTables } from '../../dev/localHost/azurite';
 import type { LogLevel, Logger } from '../../src/observability/logger';
-import type { PartnerCenterClient } from '../../src/partnerCenter/partnerCenterClient';
+import type { SnapshotPartnerCenter } from '../../src/snapshot/customerSnapshot';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../dev/sandbox';
 import type { UsageStore } from '../../src/storage/tableUsageStore';
 import type { RunRecord } from '../../src/domain/runs';
@@ -11,7 +11,7 @@ import { builtApp } from './builtApp';
 /** The snapshot side of the app, wired from settings the way src/app/dependencies.ts wires it. */
 export interface SnapshotApp {
   settings: Settings;
-  partnerCenter: PartnerCenterClient;
+  partnerCenter: SnapshotPartnerCenter;
   usageStore: UsageStore;
 }
 

@@ -1,6 +1,12 @@
 import { stringify } from 'csv-stringify/sync';
-import type { CustomerRecordBody, ResourceRecordBody, SubscriptionResourcesBody } from './representation';
-import { CustomerRecordSchema, ResourceRecordSchema } from './schemas';
+import type { CustomerRecordBody, SubscriptionResourcesBody } from './representation';
+import {
+  AzureSubscriptionCostSchema,
+  CustomerRecordSchema,
+  MeterRecordSchema,
+  ResourceGroupCostSchema,
+  ResourceRecordSchema,
+} from './schemas';
 
 /**
  * CSV for spreadsheets: one header row, CRLF line ends (RFC 4180), the same column names and
@@ -11,8 +17,14 @@ import { CustomerRecordSchema, ResourceRecordSchema } from './schemas';
 /** The columns are the record schema's fields, in its order (src/api/schemas.ts). */
 export const CUSTOMER_COLUMNS = CustomerRecordSchema.keyof().options;
 
-/** A resource row is its record with the subscription it belongs to first. */
+/** A resource row is its record with the subscription it belongs to first; so are the others below. */
 export const RESOURCE_COLUMNS = ['subscriptionId', ...ResourceRecordSchema.keyof().options] as const;
+export const METER_COLUMNS = ['subscriptionId', ...MeterRecordSchema.keyof().options] as const;
+export const RESOURCE_GROUP_COLUMNS = ['subscriptionId', ...ResourceGroupCostSchema.keyof().options] as const;
+export const AZURE_SUBSCRIPTION_COLUMNS = [
+  'subscriptionId',
+  ...AzureSubscriptionCostSchema.keyof().options,
+] as const;
 
 /**
  * Columns whose values are exact decimal numbers. Every other column is text, including ids,
@@ -26,6 +38,8 @@ export const NUMERIC_COLUMNS: ReadonlySet<string> = new Set([
   'totalCost',
   'usdTotalCost',
   'quantityUsed',
+  'resourceCount',
+  'resourceGroupCount',
 ]);
 
 /** A plain decimal number, as the store keeps amounts: data, never a formula, even when negative. */
@@ -64,9 +78,17 @@ export function customersCsv(customers: readonly CustomerRecordBody[]): string {
 }
 
 export function resourcesCsv(view: SubscriptionResourcesBody): string {
-  const rows = view.resources.map((resource: ResourceRecordBody) => ({
-    subscriptionId: view.subscription.subscriptionId,
-    ...resource,
-  }));
-  return toCsv(RESOURCE_COLUMNS, rows);
+  return subscriptionRowsCsv(RESOURCE_COLUMNS, view.subscription.subscriptionId, view.resources);
+}
+
+/** One row per item of a subscription's list (resources, meters, groups…), its id first. */
+export function subscriptionRowsCsv(
+  columns: readonly string[],
+  subscriptionId: string,
+  items: readonly object[],
+): string {
+  return toCsv(
+    columns,
+    items.map((item) => ({ subscriptionId, ...item })),
+  );
 }

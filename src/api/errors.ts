@@ -19,6 +19,8 @@ export const API_ERROR_CODES = [
   'StorageUnavailable',
   'ConfigurationInvalid',
   'InternalError',
+  'InvalidResourceGroup',
+  'ResourceGroupNotFound',
 ] as const;
 
 export type ApiErrorCode = (typeof API_ERROR_CODES)[number];
@@ -40,6 +42,8 @@ const STATUS: Record<ApiErrorCode, number> = {
   StorageUnavailable: 503,
   ConfigurationInvalid: 503,
   InternalError: 500,
+  InvalidResourceGroup: 400,
+  ResourceGroupNotFound: 404,
 };
 
 /** A failure the caller caused or can act on; its message is safe to send back. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { APP_VERSION } from '../version';
 import { CACHE_CAP_SECONDS } from './cacheControl';
-import { components, guid as guidSchema } from './schemas';
+import { components, guid as guidSchema, resourceGroupName } from './schemas';
 
 /**
  * The OpenAPI 3.1 description of every route the app registers, with a JSON Schema (2020-12) for
@@ -153,6 +153,13 @@ const parameters: Record<string, unknown> = {
     required: true,
     description: 'Subscription id (GUID, any case).',
     schema: guid,
+  },
+  resourceGroup: {
+    name: 'resourceGroup',
+    in: 'path',
+    required: true,
+    description: "Resource group name (Azure's rule: 1-90 letters, digits, `_ ( ) . -`), any case.",
+    schema: jsonSchema(resourceGroupName),
   },
   IfNoneMatch: {
     name: 'If-None-Match',

@@ -6,12 +6,24 @@ import type {
   SubscriptionMonthlyUsageRecord,
 } from '../domain/usage';
 import { hasResourceBreakdown } from '../domain/usage';
-import type { HistoryPoint, SnapshotInfo } from '../domain/usageReader';
+import type {
+  AzureSubscriptionCost,
+  MeterUsageRecord,
+  ResourceGroupCost,
+  ResourceUsageRecord,
+  SubscriptionUsageSummary,
+} from '../domain/azurePlan';
+import type { HistoryPoint, ResourceGroupHistoryPoint, SnapshotInfo } from '../domain/usageReader';
 import type { RunRecord } from '../domain/runs';
 import type { z } from 'zod';
 import { ISO_DATE_PREFIX } from '../domain/patterns';
 import type {
+  AzureSubscriptionCostSchema,
   BillingPeriodSchema,
+  MeterRecordSchema,
+  ResourceGroupCostSchema,
+  ResourceGroupHistoryPointSchema,
+  SubscriptionUsageSummarySchema,
   CustomerRecordSchema,
   CustomerUsageSummarySchema,
   HistoryPointSchema,
@@ -55,6 +67,11 @@ export type ResourceRecordBody = z.infer<typeof ResourceRecordSchema>;
 export type SubscriptionResourcesBody = z.infer<typeof SubscriptionResourcesSchema>;
 export type HistoryPointBody = z.infer<typeof HistoryPointSchema>;
 export type RunBody = z.infer<typeof RunSchema>;
+export type SubscriptionSummaryBody = z.infer<typeof SubscriptionUsageSummarySchema>;
+export type MeterRecordBody = z.infer<typeof MeterRecordSchema>;
+export type ResourceGroupCostBody = z.infer<typeof ResourceGroupCostSchema>;
+export type AzureSubscriptionCostBody = z.infer<typeof AzureSubscriptionCostSchema>;
+export type ResourceGroupHistoryPointBody = z.infer<typeof ResourceGroupHistoryPointSchema>;
 
 /** ISO-8601 UTC when the text is a date; otherwise as stored (never invent a date). */
 export function isoDate(value: string): string;
@@ -159,6 +176,17 @@ export function subscriptionRecordBody(record: SubscriptionMonthlyUsageRecord): 
   };
 }
 
+/** The Azure-plan fields of a resource record, all null: what a legacy record has of them. */
+const NO_PLAN_FIELDS = {
+  resourceUri: null,
+  resourceType: null,
+  azureSubscriptionId: null,
+  azureSubscriptionName: null,
+  resourceGroup: null,
+  usdTotalCost: null,
+  lastModifiedDate: null,
+} as const;
+
 export function resourceRecordBody(record: AzureResourceMonthlyUsageRecord): ResourceRecordBody {
   return {
     resourceId: record.resourceId,
@@ -168,6 +196,119 @@ export function resourceRecordBody(record: AzureResourceMonthlyUsageRecord): Res
     quantityUsed: record.quantityUsed,
     unit: record.unit,
     ...money(record),
+    kind: 'legacy',
+    ...NO_PLAN_FIELDS,
+  };
+}
+
+/** An Azure plan's resource record in the same shape as a legacy one; `resourceId` is its URI. */
+export function planResourceRecordBody(record: ResourceUsageRecord): ResourceRecordBody {
+  return {
+    resourceId: record.resourceUri,
+    name: record.name ?? null,
+    category: null,
+    subcategory: null,
+    quantityUsed: null,
+    unit: null,
+    ...money(record),
+    kind: 'azurePlan',
+    resourceUri: record.resourceUri,
+    resourceType: record.resourceType ?? null,
+    azureSubscriptionId: record.entitlementId ?? null,
+    azureSubscriptionName: record.entitlementName ?? null,
+    resourceGroup: record.resourceGroupName ?? null,
+    usdTotalCost: usd(record),
+    lastModifiedDate: isoDate(record.lastModifiedDate),
+  };
+}
+
+export function subscriptionSummaryBody(summary: SubscriptionUsageSummary): SubscriptionSummaryBody {
+  return {
+    subscriptionId: summary.subscriptionId,
+    name: summary.name ?? null,
+    billingPeriod: { start: isoDate(summary.billingStartDate), end: isoDate(summary.billingEndDate) },
+    ...money(summary),
+    usdTotalCost: usd(summary),
+    lastModifiedDate: isoDate(summary.lastModifiedDate),
+  };
+}
+
+export function meterRecordBody(record: MeterUsageRecord): MeterRecordBody {
+  return {
+    meterId: record.meterId,
+    meterName: record.meterName ?? null,
+    category: record.category ?? null,
+    subcategory: record.subcategory ?? null,
+    quantityUsed: record.quantityUsed,
+    unit: record.unit ?? null,
+    ...money(record),
+    usdTotalCost: usd(record),
+    lastModifiedDate: isoDate(record.lastModifiedDate),
+  };
+}
+
+/** Sums carry no currency when a group has no resources: the plan's record names it then. */
+const planMoney = (
+  cost: { totalCost: string; currencyCode?: string; currencyLocale?: string; usdTotalCost?: string },
+  plan: SubscriptionMonthlyUsageRecord,
+) => {
+  const currency =
+    cost.currencyCode === undefined && cost.currencyLocale === undefined
+      ? { currencyCode: plan.currencyCode, currencyLocale: plan.currencyLocale }
+      : cost;
+  const priced = { totalCost: cost.totalCost, ...currency };
+  return { ...money(priced), usdTotalCost: usd({ ...priced, usdTotalCost: cost.usdTotalCost }) };
+};
+
+export function resourceGroupCostBody(
+  cost: ResourceGroupCost,
+  plan: SubscriptionMonthlyUsageRecord,
+): ResourceGroupCostBody {
+  const { totalCost, currencyCode, currencyLocale, usdTotalCost } = planMoney(cost, plan);
+  return {
+    azureSubscriptionId: cost.azureSubscriptionId ?? null,
+    azureSubscriptionName: cost.azureSubscriptionName ?? null,
+    resourceGroup: cost.resourceGroup ?? null,
+    resourceCount: cost.resourceCount,
+    totalCost,
+    currencyCode,
+    currencyLocale,
+    usdTotalCost,
+  };
+}
+
+export function azureSubscriptionCostBody(
+  cost: AzureSubscriptionCost,
+  plan: SubscriptionMonthlyUsageRecord,
+): AzureSubscriptionCostBody {
+  const { totalCost, currencyCode, currencyLocale, usdTotalCost } = planMoney(cost, plan);
+  return {
+    azureSubscriptionId: cost.azureSubscriptionId,
+    friendlyName: cost.friendlyName ?? null,
+    status: cost.status ?? null,
+    listed: cost.listed,
+    resourceCount: cost.resourceCount,
+    resourceGroupCount: cost.resourceGroupCount,
+    totalCost,
+    currencyCode,
+    currencyLocale,
+    usdTotalCost,
+  };
+}
+
+export function resourceGroupHistoryPointBody(
+  point: ResourceGroupHistoryPoint,
+): ResourceGroupHistoryPointBody {
+  const { totalCost, usdTotalCost, currencyCode, currencyLocale, ...rest } = historyPointBody(point);
+  return {
+    ...rest,
+    azureSubscriptionId: point.azureSubscriptionId ?? null,
+    resourceGroup: point.resourceGroup ?? null,
+    resourceCount: point.resourceCount,
+    totalCost,
+    usdTotalCost,
+    currencyCode,
+    currencyLocale,
   };
 }
 

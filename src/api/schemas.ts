@@ -27,6 +27,8 @@ export const guid = z.string().regex(GUID);
 export const currencyFilter = z.string().regex(new RegExp(`${CURRENCY_CODE.source}|${LOCALE.source}`));
 export const formatParameter = z.enum(['json', 'csv']);
 export const dateOrDateTime = z.union([z.string().regex(ISO_DATE), z.string().regex(ISO_DATE_TIME)]);
+/** Azure's rule for a resource group name: 1-90 letters, digits, `_ ( ) . -`, not ending in `.`. */
+export const resourceGroupName = z.string().regex(/^[\p{L}\p{N}_().-]{0,89}[\p{L}\p{N}_()-]$/u);
 
 export const MAX_LIMIT = 1000;
 export const DEFAULT_LIMIT = 100;
@@ -45,6 +47,17 @@ const format = formatParameter.describe(
     "JSON; overrides the Accept header. A typed client reads it as text (openapi-fetch: `parseAs: 'text'`).",
 );
 
+const historyQuery = {
+  from: dateOrDateTime.describe(
+    'Earliest snapshot time, ISO-8601: a date (start of that UTC day) or a date-time with zone.',
+  ),
+  to: dateOrDateTime.describe(
+    'Latest snapshot time, ISO-8601: a date (end of that UTC day) or a date-time with zone.',
+  ),
+  limit,
+  continuationToken,
+};
+
 /**
  * Each route's query parameters, all optional. A handler accepts exactly these names (any other
  * is a 400, see readQuery) and the document lists exactly these.
@@ -60,17 +73,12 @@ export const QUERIES = {
     format,
   }),
   resources: z.object({ format }),
-  history: z.object({
-    from: dateOrDateTime.describe(
-      'Earliest snapshot time, ISO-8601: a date (start of that UTC day) or a date-time with zone.',
-    ),
-    to: dateOrDateTime.describe(
-      'Latest snapshot time, ISO-8601: a date (end of that UTC day) or a date-time with zone.',
-    ),
-    limit,
-    continuationToken,
-  }),
+  history: z.object(historyQuery),
   runs: z.object({ limit: pageSize(MAX_RUNS, DEFAULT_RUNS, `How many runs, 1-${MAX_RUNS}.`) }),
+  resourceGroupHistory: z.object({
+    ...historyQuery,
+    azureSubscriptionId: guid.describe('Only the group of this name in this Azure subscription.'),
+  }),
 } satisfies Record<string, z.ZodObject>;
 
 const money = {
@@ -158,24 +166,45 @@ export const SubscriptionRecordSchema = named(
     status: z.string(),
     offerId: z.string().describe('MS-AZR-0145P for a legacy Microsoft Azure subscription.'),
     partnerOnRecord: z.string().nullable(),
-    hasResourceBreakdown: z.boolean().describe('Only legacy subscriptions have resources.'),
+    hasResourceBreakdown: z
+      .boolean()
+      .describe(
+        'True for a legacy Microsoft Azure (MS-AZR-0145P) subscription. An Azure plan is false here; ' +
+          'its resource records are served by …/resources too, with kind azurePlan.',
+      ),
     ...money,
     usdTotalCost,
     lastModifiedDate: dateTime.nullable(),
   }),
 );
 
-// Field order is the CSV column order (after subscriptionId).
+const nullableText = (description: string) => z.string().nullable().describe(description);
+const azurePlanOnly = (description: string) => nullableText(`${description} Null for a legacy record.`);
+
+// Field order is the CSV column order (after subscriptionId). The legacy fields come first, as
+// they always were; the fields Azure-plan records added follow, null where a kind has none.
 export const ResourceRecordSchema = named(
   'ResourceRecord',
   z.object({
-    resourceId: z.string(),
+    resourceId: z.string().describe("Legacy: Partner Center's resource id. Azure plan: the resource URI."),
     name: z.string().nullable(),
-    category: z.string(),
-    subcategory: z.string(),
-    quantityUsed: decimal('Exact decimal quantity in `unit`.'),
-    unit: z.string(),
+    category: nullableText('Legacy: the meter category. Null for an Azure-plan record.'),
+    subcategory: nullableText('Legacy: the meter subcategory. Null for an Azure-plan record.'),
+    quantityUsed: decimal('Exact decimal quantity in `unit`.')
+      .nullable()
+      .describe('Legacy: exact decimal quantity in `unit`. Null for an Azure-plan record.'),
+    unit: nullableText('Legacy: the unit of quantityUsed. Null for an Azure-plan record.'),
     ...money,
+    kind: z
+      .enum(['legacy', 'azurePlan'])
+      .describe('legacy: an MS-AZR-0145P resource record; azurePlan: a resource record of an Azure plan.'),
+    resourceUri: azurePlanOnly('The full Azure resource URI, exactly as Partner Center sent it.'),
+    resourceType: azurePlanOnly('The resource provider, e.g. Microsoft.Compute.'),
+    azureSubscriptionId: azurePlanOnly('The Azure subscription under the plan (entitlementId).'),
+    azureSubscriptionName: azurePlanOnly("The Azure subscription's name (entitlementName)."),
+    resourceGroup: azurePlanOnly('The resource group, as Partner Center spells it.'),
+    usdTotalCost: nullableDecimal('The total in USD, where Partner Center gives one (Azure plans).'),
+    lastModifiedDate: dateTime.nullable(),
   }),
 );
 
@@ -185,7 +214,10 @@ export const SubscriptionResourcesSchema = named(
     subscription: SubscriptionRecordSchema,
     hasResourceBreakdown: z
       .boolean()
-      .describe('False for Azure plans: Partner Center has no breakdown for them; resources is empty.'),
+      .describe(
+        'True for a legacy subscription, and for an Azure plan once a snapshot has stored its resources; ' +
+          'false (resources empty) for an Azure plan snapshotted before that.',
+      ),
     resources: z.array(ResourceRecordSchema),
   }),
 );
@@ -196,6 +228,119 @@ export const HistoryPointSchema = named(
     runId: z.string(),
     takenAt: dateTime,
     billingPeriod: BillingPeriodSchema.nullable(),
+    totalCost: money.totalCost,
+    usdTotalCost,
+    currencyCode: money.currencyCode,
+    currencyLocale: money.currencyLocale,
+  }),
+);
+
+export const SubscriptionUsageSummarySchema = named(
+  'SubscriptionUsageSummary',
+  z.object({
+    subscriptionId: z.string(),
+    name: z.string().nullable(),
+    billingPeriod: BillingPeriodSchema.describe(
+      'Azure plans: the 1st to the 1st of the next month; legacy: from the anniversary day.',
+    ),
+    ...money,
+    usdTotalCost,
+    lastModifiedDate: dateTime.nullable(),
+  }),
+  "A subscription's current-period usage summary, as Partner Center gives it.",
+);
+
+// Field order is the CSV column order (after subscriptionId).
+export const MeterRecordSchema = named(
+  'MeterRecord',
+  z.object({
+    meterId: z.string().describe('Not a GUID; kept exactly as sent (spaces, parentheses, any character).'),
+    meterName: z.string().nullable(),
+    category: z.string().nullable(),
+    subcategory: z.string().nullable(),
+    quantityUsed: decimal('Exact decimal quantity in `unit`.'),
+    unit: z.string().nullable(),
+    ...money,
+    usdTotalCost,
+    lastModifiedDate: dateTime.nullable(),
+  }),
+  "An Azure plan's current-period usage of one meter.",
+);
+
+// Field order is the CSV column order (after subscriptionId).
+export const ResourceGroupCostSchema = named(
+  'ResourceGroupCost',
+  z.object({
+    azureSubscriptionId: nullableText('The Azure subscription holding the group.'),
+    azureSubscriptionName: z.string().nullable(),
+    resourceGroup: nullableText('As Partner Center spells it; null for resources outside any group.'),
+    resourceCount: count,
+    ...money,
+    usdTotalCost: nullableDecimal(
+      'The sum in USD; null unless every resource of the group has a USD figure.',
+    ),
+  }),
+  "A resource group's cost: its resources' records summed exactly.",
+);
+
+// Field order is the CSV column order (after subscriptionId).
+export const AzureSubscriptionCostSchema = named(
+  'AzureSubscriptionCost',
+  z.object({
+    azureSubscriptionId: z.string(),
+    friendlyName: z.string().nullable(),
+    status: nullableText('As Partner Center sends it (e.g. active); null when not listed.'),
+    listed: z
+      .boolean()
+      .describe("False: resource records name this Azure subscription but the plan's list left it out."),
+    resourceCount: count,
+    resourceGroupCount: count,
+    ...money,
+    usdTotalCost: nullableDecimal('The sum in USD; null unless every resource has a USD figure.'),
+  }),
+  "An Azure subscription under a plan, with its resources' cost summed exactly.",
+);
+
+const planDetail = <T extends z.ZodType>(name: string, item: T, description: string) =>
+  z.object({
+    subscription: SubscriptionRecordSchema,
+    [name]: z.array(item).describe(description),
+  });
+
+export const SubscriptionMetersSchema = named(
+  'SubscriptionMeters',
+  planDetail(
+    'meters',
+    MeterRecordSchema,
+    'Empty for a legacy subscription (Partner Center has no meters for it).',
+  ),
+);
+export const SubscriptionResourceGroupsSchema = named(
+  'SubscriptionResourceGroups',
+  planDetail(
+    'resourceGroups',
+    ResourceGroupCostSchema,
+    'One entry per Azure subscription and resource group (names compared case-insensitively); empty for a legacy subscription.',
+  ),
+);
+export const SubscriptionAzureSubscriptionsSchema = named(
+  'SubscriptionAzureSubscriptions',
+  planDetail(
+    'azureSubscriptions',
+    AzureSubscriptionCostSchema,
+    'Empty for a legacy subscription (it is an Azure subscription itself).',
+  ),
+);
+
+export const ResourceGroupHistoryPointSchema = named(
+  'ResourceGroupHistoryPoint',
+  z.object({
+    runId: z.string(),
+    takenAt: dateTime,
+    billingPeriod: BillingPeriodSchema.nullable(),
+    azureSubscriptionId: z.string().nullable(),
+    resourceGroup: z.string().nullable().describe('As Partner Center spelled it at that snapshot.'),
+    resourceCount: count,
     totalCost: money.totalCost,
     usdTotalCost,
     currencyCode: money.currencyCode,
@@ -280,6 +425,42 @@ export const HistoryResponseSchema = named(
       'The newest point of this page; null when the page is empty.',
     ),
     data: z.array(HistoryPointSchema),
+    continuationToken: ContinuationTokenSchema,
+  }),
+);
+/** @public Registered by name; the OpenAPI document refers to it with ref(). */
+export const SubscriptionUsageSummaryResponseSchema = named(
+  'SubscriptionUsageSummaryResponse',
+  z.object({
+    snapshot: SnapshotSchema,
+    data: SubscriptionUsageSummarySchema.nullable().describe(
+      'Null: no usage reported for the subscription, or not stored by the snapshot that wrote it.',
+    ),
+  }),
+);
+/** @public Registered by name; the OpenAPI document refers to it with ref(). */
+export const SubscriptionMetersResponseSchema = named(
+  'SubscriptionMetersResponse',
+  z.object({ snapshot: SnapshotSchema, data: SubscriptionMetersSchema }),
+);
+/** @public Registered by name; the OpenAPI document refers to it with ref(). */
+export const SubscriptionResourceGroupsResponseSchema = named(
+  'SubscriptionResourceGroupsResponse',
+  z.object({ snapshot: SnapshotSchema, data: SubscriptionResourceGroupsSchema }),
+);
+/** @public Registered by name; the OpenAPI document refers to it with ref(). */
+export const SubscriptionAzureSubscriptionsResponseSchema = named(
+  'SubscriptionAzureSubscriptionsResponse',
+  z.object({ snapshot: SnapshotSchema, data: SubscriptionAzureSubscriptionsSchema }),
+);
+/** @public Registered by name; the OpenAPI document refers to it with ref(). */
+export const ResourceGroupHistoryResponseSchema = named(
+  'ResourceGroupHistoryResponse',
+  z.object({
+    snapshot: SnapshotSchema.nullable().describe(
+      'The newest point of this page; null when the page is empty.',
+    ),
+    data: z.array(ResourceGroupHistoryPointSchema),
     continuationToken: ContinuationTokenSchema,
   }),
 );

@@ -1,3 +1,4 @@
+import { addDecimals } from './decimal';
 import type { Currency, Decimal } from './usage';
 
 /**
@@ -70,4 +71,121 @@ export interface AzureEntitlement {
 export interface SpendingBudget {
   /** Undefined: the customer has no spending budget. */
   amount?: Decimal;
+}
+
+/**
+ * What a snapshot stores of one subscription beyond its monthly record: its own usage summary
+ * (both kinds) and, for an Azure plan, its meters, its resources and its Azure subscriptions.
+ * Empty lists for a legacy subscription, whose resources keep their own shape (see ./usage.ts).
+ */
+export interface SubscriptionDetail {
+  /** Undefined when Partner Center has no usage data for the subscription. */
+  summary?: SubscriptionUsageSummary;
+  meters: MeterUsageRecord[];
+  resources: ResourceUsageRecord[];
+  azureSubscriptions: AzureEntitlement[];
+}
+
+/** One resource group's cost: the sum of its resources' records, exact. */
+export interface ResourceGroupCost extends Currency {
+  /** The Azure subscription the group is in (`entitlementId`); undefined when the records omit it. */
+  azureSubscriptionId?: string;
+  azureSubscriptionName?: string;
+  /** As the first record of the group spells it; undefined for resources outside any group. */
+  resourceGroup?: string;
+  resourceCount: number;
+  totalCost: Decimal;
+  /** Undefined unless every resource of the group carries a USD figure. */
+  usdTotalCost?: Decimal;
+}
+
+/** One Azure subscription under a plan, with the sum of its resources' costs. */
+export interface AzureSubscriptionCost extends Currency {
+  azureSubscriptionId: string;
+  friendlyName?: string;
+  status?: string;
+  /** False: resources name it but the plan's azureEntitlements did not list it. */
+  listed: boolean;
+  resourceCount: number;
+  resourceGroupCount: number;
+  totalCost: Decimal;
+  usdTotalCost?: Decimal;
+}
+
+/**
+ * Resource groups are named case-insensitively in Azure, and the same name can exist in several
+ * Azure subscriptions of a plan: a group is (Azure subscription, lower-cased name).
+ */
+export function resourceGroupKey(
+  azureSubscriptionId: string | undefined,
+  resourceGroup: string | undefined,
+): string {
+  return `${azureSubscriptionId?.toLowerCase() ?? ''}/${resourceGroup?.toLowerCase() ?? ''}`;
+}
+
+/** Cost per (Azure subscription, resource group), summed exactly; in first-seen order. */
+export function resourceGroupCosts(resources: readonly ResourceUsageRecord[]): ResourceGroupCost[] {
+  const groups = new Map<string, ResourceUsageRecord[]>();
+  for (const r of resources) {
+    const key = resourceGroupKey(r.entitlementId, r.resourceGroupName);
+    const members = groups.get(key);
+    if (members) members.push(r);
+    else groups.set(key, [r]);
+  }
+  return [...groups.values()].map((members) => {
+    const first = members[0];
+    return {
+      azureSubscriptionId: first.entitlementId,
+      azureSubscriptionName: members.find((m) => m.entitlementName !== undefined)?.entitlementName,
+      resourceGroup: first.resourceGroupName,
+      resourceCount: members.length,
+      ...costOf(members),
+    };
+  });
+}
+
+/**
+ * The plan's Azure subscriptions (azureEntitlements, in their order) with their resources' cost;
+ * an Azure subscription that resources name but the list left out follows, marked `listed: false`.
+ */
+export function azureSubscriptionCosts(
+  entitlements: readonly AzureEntitlement[],
+  resources: readonly ResourceUsageRecord[],
+): AzureSubscriptionCost[] {
+  const byId = new Map<string, ResourceUsageRecord[]>();
+  for (const e of entitlements) byId.set(e.id.toLowerCase(), []);
+  for (const r of resources) {
+    if (r.entitlementId === undefined) continue;
+    const id = r.entitlementId.toLowerCase();
+    const members = byId.get(id);
+    if (members) members.push(r);
+    else byId.set(id, [r]);
+  }
+  const listed = new Map(entitlements.map((e) => [e.id.toLowerCase(), e]));
+  return [...byId.entries()].map(([id, members]) => {
+    const entitlement = listed.get(id);
+    return {
+      azureSubscriptionId: id,
+      friendlyName: entitlement?.friendlyName ?? members.find((m) => m.entitlementName)?.entitlementName,
+      status: entitlement?.status,
+      listed: entitlement !== undefined,
+      resourceCount: members.length,
+      resourceGroupCount: new Set(members.map((m) => resourceGroupKey(id, m.resourceGroupName))).size,
+      ...costOf(members),
+    };
+  });
+}
+
+function costOf(
+  members: readonly ResourceUsageRecord[],
+): Currency & { totalCost: Decimal; usdTotalCost?: Decimal } {
+  const usd = members.every((m) => m.usdTotalCost !== undefined)
+    ? addDecimals(members.map((m) => m.usdTotalCost as Decimal))
+    : undefined;
+  return {
+    totalCost: addDecimals(members.map((m) => m.totalCost)),
+    ...(usd === undefined || members.length === 0 ? {} : { usdTotalCost: usd }),
+    ...(members[0]?.currencyCode === undefined ? {} : { currencyCode: members[0].currencyCode }),
+    ...(members[0]?.currencyLocale === undefined ? {} : { currencyLocale: members[0].currencyLocale }),
+  };
 }

@@ -5,6 +5,7 @@ import type {
   PartnerUsageSummary,
   SubscriptionMonthlyUsageRecord,
 } from './usage';
+import type { SubscriptionDetail } from './azurePlan';
 
 /** The billing period a view belongs to, from the customer's (or partner's) usage summary. */
 export interface BillingPeriod {
@@ -19,6 +20,11 @@ export interface SubscriptionSnapshot extends BillingPeriod {
   subscription: SubscriptionMonthlyUsageRecord;
   hasResourceBreakdown: boolean;
   resources: AzureResourceMonthlyUsageRecord[];
+  /**
+   * The subscription's summary and, for an Azure plan, its meters, resources and Azure
+   * subscriptions; committed with the customer like the rest. Undefined: not read this run.
+   */
+  detail?: SubscriptionDetail;
 }
 
 export interface CustomerSnapshot {

@@ -5,6 +5,7 @@ import type {
   PartnerUsageSummary,
   SubscriptionMonthlyUsageRecord,
 } from './usage';
+import type { SubscriptionDetail } from './azurePlan';
 import type { RunRecord } from './runs';
 
 export interface SnapshotInfo {
@@ -42,6 +43,8 @@ export interface SubscriptionResourcesView {
   /** False for Azure plans: this API has no resource breakdown for them (not an error). */
   hasResourceBreakdown: boolean;
   resources: AzureResourceMonthlyUsageRecord[];
+  /** What the snapshot stored beyond the record (summary; an Azure plan's detail); absent in older views. */
+  detail?: SubscriptionDetail;
 }
 
 export interface HistoryPoint {
@@ -53,6 +56,13 @@ export interface HistoryPoint {
   usdTotalCost?: string;
   currencyCode?: string;
   currencyLocale?: string;
+}
+
+/** A resource group's cost at one snapshot, in one Azure subscription of the plan. */
+export interface ResourceGroupHistoryPoint extends HistoryPoint {
+  azureSubscriptionId?: string;
+  resourceGroup?: string;
+  resourceCount: number;
 }
 
 /** Customer or subscription lookups: unknown to the cache, known but not yet snapshotted, or found. */
@@ -92,6 +102,23 @@ export interface UsageReader {
     subscriptionId: string,
     query: { from?: Date; to?: Date; limit: number; continuationToken?: string },
   ): Promise<SubscriptionLookup<Page<HistoryPoint>>>;
+  /**
+   * A resource group's cost per snapshot (one point per Azure subscription holding a group of that
+   * name, case-insensitively), newest first, within [from, to]; only `azureSubscriptionId`'s when given.
+   * `unknown`: the plan never had such a group.
+   */
+  resourceGroupHistory(
+    customerId: string,
+    subscriptionId: string,
+    resourceGroup: string,
+    query: {
+      from?: Date;
+      to?: Date;
+      limit: number;
+      continuationToken?: string;
+      azureSubscriptionId?: string;
+    },
+  ): Promise<SubscriptionLookup<Page<ResourceGroupHistoryPoint>>>;
   /** Newest first. */
   listRuns(limit: number): Promise<RunRecord[]>;
 }

@@ -10,6 +10,13 @@ import { createPartnerUsageSummaryHandler } from '../api/handlers/partnerUsageSu
 import { createSnapshotsHandler } from '../api/handlers/snapshots';
 import { createSubscriptionHistoryHandler } from '../api/handlers/subscriptionHistory';
 import { createSubscriptionResourcesHandler } from '../api/handlers/subscriptionResources';
+import {
+  createSubscriptionAzureSubscriptionsHandler,
+  createSubscriptionMetersHandler,
+  createSubscriptionResourceGroupsHandler,
+  createSubscriptionUsageSummaryHandler,
+} from '../api/handlers/azurePlanDetail';
+import { createResourceGroupHistoryHandler } from '../api/handlers/resourceGroupHistory';
 import { createHealthHandler } from '../api/health';
 import {
   COMMON_ERRORS,
@@ -20,7 +27,13 @@ import {
   usageGet,
   type DocumentedRoute,
 } from '../api/openapi';
-import { CUSTOMER_COLUMNS, RESOURCE_COLUMNS } from '../api/csv';
+import {
+  AZURE_SUBSCRIPTION_COLUMNS,
+  CUSTOMER_COLUMNS,
+  METER_COLUMNS,
+  RESOURCE_COLUMNS,
+  RESOURCE_GROUP_COLUMNS,
+} from '../api/csv';
 import { QUERIES } from '../api/schemas';
 import { dependencies, type Dependencies } from '../app/dependencies';
 import { APP_VERSION } from '../version';
@@ -58,6 +71,14 @@ const healthHandler = createHealthHandler({
     secretStore: (abortSignal) => dependencies().secretStore.ping(abortSignal),
   },
 });
+
+const SUBSCRIPTION_NOT_FOUND =
+  'CustomerNotFound (the customer is unknown), SubscriptionNotFound or SubscriptionNotSnapshotted.';
+const subscriptionListParameters = [
+  pathParameter('customerId'),
+  pathParameter('subscriptionId'),
+  ...queryParameters(QUERIES.resources),
+];
 
 /**
  * Every HTTP function of the app. Registered for all methods, so that a wrong one reaches the
@@ -160,7 +181,8 @@ export const HTTP_FUNCTIONS: readonly HttpFunction[] = [
     document: {
       get: usageGet({
         operationId: 'listSubscriptionResources',
-        summary: "A subscription's latest resource usage records.",
+        summary:
+          "A subscription's latest resource usage records, legacy or Azure plan (told apart by `kind`).",
         schema: 'SubscriptionResourcesResponse',
         csvColumns: RESOURCE_COLUMNS,
         parameters: [
@@ -211,6 +233,98 @@ export const HTTP_FUNCTIONS: readonly HttpFunction[] = [
         ],
         notFound:
           'CustomerNotFound (the customer is unknown), SubscriptionNotFound or SubscriptionNotSnapshotted.',
+      }),
+    },
+  },
+  {
+    name: 'subscriptionUsageSummary',
+    route: 'v1/customers/{customerId}/subscriptions/{subscriptionId}/usage-summary',
+    methods: ALL_METHODS,
+    authLevel: 'function',
+    create: (root) => createSubscriptionUsageSummaryHandler(reads(root)),
+    document: {
+      get: usageGet({
+        operationId: 'getSubscriptionUsageSummary',
+        summary: "A subscription's latest usage summary (legacy or Azure plan).",
+        schema: 'SubscriptionUsageSummaryResponse',
+        parameters: [pathParameter('customerId'), pathParameter('subscriptionId')],
+        notFound: SUBSCRIPTION_NOT_FOUND,
+      }),
+    },
+  },
+  {
+    name: 'subscriptionMeters',
+    route: 'v1/customers/{customerId}/subscriptions/{subscriptionId}/meters',
+    methods: ALL_METHODS,
+    authLevel: 'function',
+    create: (root) => createSubscriptionMetersHandler(reads(root)),
+    document: {
+      get: usageGet({
+        operationId: 'listSubscriptionMeters',
+        summary: "An Azure plan's latest meter usage records.",
+        schema: 'SubscriptionMetersResponse',
+        csvColumns: METER_COLUMNS,
+        parameters: subscriptionListParameters,
+        notFound: SUBSCRIPTION_NOT_FOUND,
+      }),
+    },
+  },
+  {
+    name: 'subscriptionResourceGroups',
+    route: 'v1/customers/{customerId}/subscriptions/{subscriptionId}/resource-groups',
+    methods: ALL_METHODS,
+    authLevel: 'function',
+    create: (root) => createSubscriptionResourceGroupsHandler(reads(root)),
+    document: {
+      get: usageGet({
+        operationId: 'listSubscriptionResourceGroups',
+        summary:
+          "An Azure plan's cost per Azure subscription and resource group, summed exactly from its resources.",
+        schema: 'SubscriptionResourceGroupsResponse',
+        csvColumns: RESOURCE_GROUP_COLUMNS,
+        parameters: subscriptionListParameters,
+        notFound: SUBSCRIPTION_NOT_FOUND,
+      }),
+    },
+  },
+  {
+    name: 'subscriptionAzureSubscriptions',
+    route: 'v1/customers/{customerId}/subscriptions/{subscriptionId}/azure-subscriptions',
+    methods: ALL_METHODS,
+    authLevel: 'function',
+    create: (root) => createSubscriptionAzureSubscriptionsHandler(reads(root)),
+    document: {
+      get: usageGet({
+        operationId: 'listSubscriptionAzureSubscriptions',
+        summary: "An Azure plan's Azure subscriptions, each with its resources' cost.",
+        schema: 'SubscriptionAzureSubscriptionsResponse',
+        csvColumns: AZURE_SUBSCRIPTION_COLUMNS,
+        parameters: subscriptionListParameters,
+        notFound: SUBSCRIPTION_NOT_FOUND,
+      }),
+    },
+  },
+  {
+    name: 'resourceGroupHistory',
+    route: 'v1/customers/{customerId}/subscriptions/{subscriptionId}/resource-groups/{resourceGroup}/history',
+    methods: ALL_METHODS,
+    authLevel: 'function',
+    create: (root) => createResourceGroupHistoryHandler(pagedReads(root)),
+    document: {
+      get: usageGet({
+        operationId: 'getResourceGroupHistory',
+        summary:
+          "A resource group's cost per snapshot (a point per Azure subscription holding it), newest first, paged.",
+        schema: 'ResourceGroupHistoryResponse',
+        paged: true,
+        snapshotMayBeNull: true,
+        parameters: [
+          pathParameter('customerId'),
+          pathParameter('subscriptionId'),
+          pathParameter('resourceGroup'),
+          ...queryParameters(QUERIES.resourceGroupHistory),
+        ],
+        notFound: `${SUBSCRIPTION_NOT_FOUND} ResourceGroupNotFound: the plan never had a group of that name.`,
       }),
     },
   },

@@ -1,11 +1,34 @@
 import {
   hasResourceBreakdown,
+  type AzureResourceMonthlyUsageRecord,
   type CustomerMonthlyUsageRecord,
   type CustomerUsageSummary,
   type SubscriptionMonthlyUsageRecord,
 } from '../domain/usage';
-import type { CallOptions, PartnerCenterClient } from '../partnerCenter/partnerCenterClient';
+import type { SubscriptionDetail } from '../domain/azurePlan';
+import type {
+  AzurePlanUsageClient,
+  CallOptions,
+  PartnerCenterClient,
+} from '../partnerCenter/partnerCenterClient';
 import type { SnapshotWriter } from '../domain/snapshotWriter';
+
+/** The Partner Center calls a snapshot makes: the usage calls and, per subscription, its detail. */
+export type SnapshotPartnerCenter = PartnerCenterClient &
+  Pick<
+    AzurePlanUsageClient,
+    | 'getSubscriptionUsageSummary'
+    | 'listMeterUsageRecords'
+    | 'listPlanResourceUsageRecords'
+    | 'listAzureEntitlements'
+  >;
+
+/**
+ * How many of a customer's subscriptions have their detail read at once. Each Azure plan costs
+ * four requests, so a customer with many plans would otherwise hold its slot of the walk's
+ * concurrency for a long sequential tail; the client's limiter still paces the total.
+ */
+const DETAIL_CONCURRENCY = 8;
 
 export interface CustomerProgress {
   /** Subscriptions discovered so far (counted as failed when the customer fails). */
@@ -15,15 +38,16 @@ export interface CustomerProgress {
 }
 
 /**
- * Snapshots one customer: its usage summary, its subscriptions' usage records and, per legacy
- * Microsoft Azure subscription, its resources. Each subscription's resources view is handed to
+ * Snapshots one customer: its usage summary, its subscriptions' usage records and, per
+ * subscription, its own summary plus its resources (legacy Microsoft Azure) or its meters,
+ * resources and Azure subscriptions (Azure plan). Each subscription's resources view is handed to
  * the writer as soon as it is read (memory holds about one transaction's worth), invisible to
  * readers; the customer's commit makes all of them visible at once, so readers never see part of
  * this snapshot. A failure anywhere leaves every view of the customer as it was.
  */
 export async function snapshotCustomer(
   deps: {
-    partnerCenter: PartnerCenterClient;
+    partnerCenter: SnapshotPartnerCenter;
     writer: Pick<
       SnapshotWriter,
       'beginCustomer' | 'writeSubscription' | 'commitCustomer' | 'discardCustomer'
@@ -61,28 +85,28 @@ async function snapshotParts(
     progress.subscriptionsSeen++;
   }
   let resourcesWritten = 0;
-  for (const subscription of subscriptions) {
-    const breakdown = hasResourceBreakdown(subscription);
-    const resources = [];
-    if (breakdown) {
-      for await (const resource of partnerCenter.listResourceUsageRecords(
+  // Read DETAIL_CONCURRENCY subscriptions at once, then write them in order: the writer's batch
+  // takes one subscription at a time, and memory holds at most one group's detail.
+  for (let at = 0; at < subscriptions.length; at += DETAIL_CONCURRENCY) {
+    const group = subscriptions.slice(at, at + DETAIL_CONCURRENCY);
+    const read = await Promise.all(
+      group.map((subscription) => readSubscription(partnerCenter, customerId, subscription, input.call)),
+    );
+    for (const [i, subscription] of group.entries()) {
+      const { resources, detail } = read[i];
+      await writer.writeSubscription({
+        runId: input.runId,
         customerId,
-        subscription.subscriptionId,
-        input.call,
-      ))
-        resources.push(resource);
+        takenAt,
+        subscription,
+        hasResourceBreakdown: hasResourceBreakdown(subscription),
+        resources,
+        detail,
+        billingStartDate: summary?.billingStartDate,
+        billingEndDate: summary?.billingEndDate,
+      });
+      resourcesWritten += resources.length + detail.resources.length;
     }
-    await writer.writeSubscription({
-      runId: input.runId,
-      customerId,
-      takenAt,
-      subscription,
-      hasResourceBreakdown: breakdown,
-      resources,
-      billingStartDate: summary?.billingStartDate,
-      billingEndDate: summary?.billingEndDate,
-    });
-    resourcesWritten += resources.length;
   }
   await writer.commitCustomer({
     runId: input.runId,
@@ -95,4 +119,41 @@ async function snapshotParts(
   progress.subscriptionsWritten = subscriptions.length;
   progress.resourcesWritten = resourcesWritten;
   return { takenAt };
+}
+
+/**
+ * One subscription's reads: its usage summary, and its resources (legacy: 1 request + pages) or
+ * its meters, resources and Azure subscriptions (Azure plan: 3 requests + pages), all at once.
+ */
+async function readSubscription(
+  partnerCenter: SnapshotPartnerCenter,
+  customerId: string,
+  subscription: SubscriptionMonthlyUsageRecord,
+  call: CallOptions,
+): Promise<{ resources: AzureResourceMonthlyUsageRecord[]; detail: SubscriptionDetail }> {
+  const id = subscription.subscriptionId;
+  const summary = partnerCenter.getSubscriptionUsageSummary(customerId, id, call);
+  if (hasResourceBreakdown(subscription)) {
+    const [resources, legacySummary] = await Promise.all([
+      collect(partnerCenter.listResourceUsageRecords(customerId, id, call)),
+      summary,
+    ]);
+    return {
+      resources,
+      detail: { summary: legacySummary, meters: [], resources: [], azureSubscriptions: [] },
+    };
+  }
+  const [planSummary, meters, resources, azureSubscriptions] = await Promise.all([
+    summary,
+    collect(partnerCenter.listMeterUsageRecords(customerId, id, call)),
+    collect(partnerCenter.listPlanResourceUsageRecords(customerId, id, call)),
+    collect(partnerCenter.listAzureEntitlements(customerId, id, call)),
+  ]);
+  return { resources: [], detail: { summary: planSummary, meters, resources, azureSubscriptions } };
+}
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const all: T[] = [];
+  for await (const item of items) all.push(item);
+  return all;
 }

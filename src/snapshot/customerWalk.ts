@@ -2,18 +2,18 @@ import PQueue from 'p-queue';
 import { errorCode } from '../domain/errors';
 import type { CustomerMonthlyUsageRecord } from '../domain/usage';
 import type { Logger } from '../observability/logger';
-import type { CallOptions, PartnerCenterClient } from '../partnerCenter/partnerCenterClient';
+import type { CallOptions } from '../partnerCenter/partnerCenterClient';
 import { isStorageUnavailable } from '../storage/errors';
 import type { SnapshotWriter, TakenCustomers } from '../domain/snapshotWriter';
 import type { CheckpointBuffer } from './checkpointBuffer';
-import { snapshotCustomer, type CustomerProgress } from './customerSnapshot';
+import { snapshotCustomer, type CustomerProgress, type SnapshotPartnerCenter } from './customerSnapshot';
 import { failureOf } from './failures';
 
 /** Errors that end the whole run at once: no customer can succeed while they hold. */
 const RUN_FATAL = new Set(['ReconsentRequired', 'TokenRequestFailed']);
 
 export interface CustomerWalkInput {
-  partnerCenter: PartnerCenterClient;
+  partnerCenter: SnapshotPartnerCenter;
   writer: Pick<
     SnapshotWriter,
     | 'beginCustomer'

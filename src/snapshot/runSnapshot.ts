@@ -12,7 +12,8 @@ import {
 import type { RunTotals, SnapshotWriter } from '../domain/snapshotWriter';
 import type { PartnerUsageSummary } from '../domain/usage';
 import type { Logger, OperationalEvent } from '../observability/logger';
-import type { CallOptions, PartnerCenterClient } from '../partnerCenter/partnerCenterClient';
+import type { CallOptions } from '../partnerCenter/partnerCenterClient';
+import type { SnapshotPartnerCenter } from './customerSnapshot';
 import { isStorageUnavailable } from '../storage/errors';
 import { CheckpointBuffer } from './checkpointBuffer';
 import { walkCustomers } from './customerWalk';
@@ -21,7 +22,7 @@ import { LeaseKeeper } from './leaseKeeper';
 
 /** What a snapshot invocation needs; triggers and the CLI build it, tests pass their own parts. */
 export interface SnapshotDependencies {
-  partnerCenter: PartnerCenterClient;
+  partnerCenter: SnapshotPartnerCenter;
   store: { runs: RunStore; writer: SnapshotWriter };
   logger: Logger;
   settings: { timeBudgetMs: number; customerConcurrency: number };

@@ -1,13 +1,13 @@
 import type { Settings } from '../config/settings';
 import type { Logger } from '../observability/logger';
-import type { PartnerCenterClient } from '../partnerCenter/partnerCenterClient';
+import type { SnapshotPartnerCenter } from './customerSnapshot';
 import type { RetentionDependencies } from './retention';
 import type { SnapshotDependencies } from './runSnapshot';
 
 /** The parts of the composition root the snapshot and retention use. */
 export interface SnapshotRoot {
   settings: Settings;
-  partnerCenter: PartnerCenterClient;
+  partnerCenter: SnapshotPartnerCenter;
   usageStore: SnapshotDependencies['store'] & RetentionDependencies['store'];
 }
 

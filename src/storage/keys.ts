@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { MAX_KEY_CHARS, InvalidKeyError } from './tableLimits';
 
 /**
@@ -90,4 +90,26 @@ export function historyRange(prefix: string, from?: Date, to?: Date): { ge: stri
     ge: to ? `${prefix}${invertedTime(to.getTime())}` : prefix,
     le: from ? `${prefix}${invertedTime(from.getTime())}_~` : `${prefix}~`,
   };
+}
+
+/**
+ * A resource group's history rows under an Azure plan. Group names come from Partner Center and
+ * may hold characters keys forbid, so the key holds a digest of the lower-cased name (fixed
+ * length, stable across runs) and each row keeps the name itself as data; the Azure subscription
+ * ends the RowKey, so one run has a point per Azure subscription holding a group of that name.
+ */
+export const resourceGroupHistoryPrefix = (subscriptionId: string, resourceGroup: string) =>
+  `rh_${keyPart(subscriptionId)}_${digest(resourceGroup.toLowerCase())}_`;
+export const resourceGroupHistoryRowKey = (
+  subscriptionId: string,
+  resourceGroup: string,
+  azureSubscriptionId: string | undefined,
+  takenAtMs: number,
+  runId: string,
+) =>
+  `${resourceGroupHistoryPrefix(subscriptionId, resourceGroup)}${invertedTime(takenAtMs)}_${runId}_${digest((azureSubscriptionId ?? '').toLowerCase())}`;
+
+/** 32 hex characters of SHA-256: a key-safe stand-in for text of any length and alphabet. */
+function digest(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex').slice(0, 32);
 }

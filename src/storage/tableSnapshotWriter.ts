@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
+import { resourceGroupCosts, type SubscriptionDetail } from '../domain/azurePlan';
 import { isOverBudget } from '../domain/budget';
 import type {
   AzureResourceMonthlyUsageRecord,
@@ -23,6 +24,7 @@ import {
   historyRowKey,
   keyPart,
   PARTNER_PARTITION,
+  resourceGroupHistoryRowKey,
   runListPartition,
   subscriptionHistoryRowKey,
   subscriptionPartRow,
@@ -56,6 +58,8 @@ export interface CustomerViewBody {
 export interface SubscriptionViewBody {
   subscription: SubscriptionMonthlyUsageRecord;
   resources: AzureResourceMonthlyUsageRecord[];
+  /** Absent in views written before the snapshot read it. */
+  detail?: SubscriptionDetail;
 }
 
 const replace = (entity: EntityLike): TransactionAction => ['upsert', entity, 'Replace'];
@@ -74,6 +78,8 @@ interface CustomerWrite {
   /** When this run committed the customer before (a redo after a cut-off invocation). */
   committedAt?: Date;
   batch: PartitionBatch;
+  /** History rows of the Azure plans' resource groups written so far; they go out with the commit. */
+  resourceGroupHistory: EntityLike[];
 }
 
 /**
@@ -115,7 +121,11 @@ export class TableSnapshotWriter implements SnapshotWriter {
     const write =
       this.writes.get(writeKey(input.runId, input.customerId)) ??
       (await this.open(input.runId, input.customerId));
-    const body: SubscriptionViewBody = { subscription: input.subscription, resources: input.resources };
+    const body: SubscriptionViewBody = {
+      subscription: input.subscription,
+      resources: input.resources,
+      ...(input.detail ? { detail: input.detail } : {}),
+    };
     const rows = viewEntities(
       write.partitionKey,
       defined({
@@ -125,6 +135,9 @@ export class TableSnapshotWriter implements SnapshotWriter {
         offerId: input.subscription.offerId,
         hasResourceBreakdown: input.hasResourceBreakdown,
         resourceCount: input.resources.length,
+        meterCount: input.detail?.meters.length,
+        planResourceCount: input.detail?.resources.length,
+        azureSubscriptionCount: input.detail?.azureSubscriptions.length,
         billingStartDate: input.billingStartDate,
         billingEndDate: input.billingEndDate,
       }),
@@ -132,6 +145,10 @@ export class TableSnapshotWriter implements SnapshotWriter {
       subscriptionPartRow(input.subscription.subscriptionId, write.slot),
     );
     await write.batch.add(rows.map(replace));
+    // Checked now, so a group the store cannot key fails the customer before its commit.
+    const history = resourceGroupHistoryRows(write.partitionKey, input);
+    for (const row of history) assertEntityWithinLimits(row);
+    write.resourceGroupHistory.push(...history);
   }
 
   /**
@@ -198,6 +215,8 @@ export class TableSnapshotWriter implements SnapshotWriter {
         }),
       ),
     );
+    // The Azure plans' resource-group points, like the subscriptions', never run ahead of the view.
+    subscriptionHistory.push(...write.resourceGroupHistory.map(replace));
     // The flip: conditional on the view read at the start, so a second writer of this customer
     // (an invocation that lost its lease) cannot flip it under this one.
     const flip: TransactionAction =
@@ -241,6 +260,7 @@ export class TableSnapshotWriter implements SnapshotWriter {
           ? new Date(row.takenAt)
           : undefined,
       batch: new PartitionBatch(this.tables.customers, this.metrics),
+      resourceGroupHistory: [],
     };
     this.writes.set(writeKey(runId, customerId), write);
     return write;
@@ -528,4 +548,39 @@ function fullListRow(runId: string, entry: CustomerListEntry): EntityLike {
     failureStatus: entry.failure?.status,
     failureMessage: entry.failure?.message.slice(0, 1000),
   });
+}
+
+/**
+ * One history row per resource group of an Azure plan's resources (per Azure subscription), at
+ * the snapshot's time: the group's cost, summed exactly. Resources outside any group have none.
+ */
+function resourceGroupHistoryRows(partitionKey: string, input: SubscriptionSnapshot): EntityLike[] {
+  const takenAtMs = input.takenAt.getTime();
+  return resourceGroupCosts(input.detail?.resources ?? [])
+    .filter((g) => g.resourceGroup !== undefined)
+    .map((g) =>
+      defined({
+        partitionKey,
+        rowKey: resourceGroupHistoryRowKey(
+          input.subscription.subscriptionId,
+          g.resourceGroup as string,
+          g.azureSubscriptionId,
+          takenAtMs,
+          input.runId,
+        ),
+        kind: 'resourceGroup',
+        subscriptionId: input.subscription.subscriptionId,
+        azureSubscriptionId: g.azureSubscriptionId,
+        resourceGroup: g.resourceGroup,
+        resourceCount: g.resourceCount,
+        runId: input.runId,
+        takenAt: input.takenAt.toISOString(),
+        billingStartDate: input.billingStartDate,
+        billingEndDate: input.billingEndDate,
+        totalCost: g.totalCost,
+        usdTotalCost: g.usdTotalCost,
+        currencyCode: g.currencyCode,
+        currencyLocale: g.currencyLocale,
+      }),
+    );
 }

@@ -6,6 +6,7 @@ import {
   HISTORY_PREFIX,
   historyRange,
   PARTNER_PARTITION,
+  resourceGroupHistoryPrefix,
   runListPartition,
   subscriptionHistoryPrefix,
   subscriptionPartRow,
@@ -22,6 +23,7 @@ import type {
   Lookup,
   SubscriptionLookup,
   Page,
+  ResourceGroupHistoryPoint,
   SnapshotInfo,
   SubscriptionResourcesView,
   UsageReader,
@@ -177,6 +179,7 @@ export class TableUsageReader implements UsageReader {
         subscription: view.body.subscription,
         hasResourceBreakdown: view.header.hasResourceBreakdown === true,
         resources: view.body.resources,
+        ...(view.body.detail ? { detail: view.body.detail } : {}),
       },
     };
   }
@@ -197,6 +200,31 @@ export class TableUsageReader implements UsageReader {
     return this.history(customerId, subscriptionHistoryPrefix(subscriptionId), query);
   }
 
+  async resourceGroupHistory(
+    customerId: string,
+    subscriptionId: string,
+    resourceGroup: string,
+    query: {
+      from?: Date;
+      to?: Date;
+      limit: number;
+      continuationToken?: string;
+      azureSubscriptionId?: string;
+    },
+  ): Promise<SubscriptionLookup<Page<ResourceGroupHistoryPoint>>> {
+    const lookup = await this.history(
+      customerId,
+      resourceGroupHistoryPrefix(subscriptionId, resourceGroup),
+      query,
+      query.azureSubscriptionId,
+    );
+    if (lookup.status !== 'found') return lookup;
+    return {
+      status: 'found',
+      value: { ...lookup.value, items: lookup.value.items as ResourceGroupHistoryPoint[] },
+    };
+  }
+
   async listRuns(limit: number): Promise<RunRecord[]> {
     return (await this.runs.listRuns(limit)).map(toRunRecord);
   }
@@ -205,18 +233,19 @@ export class TableUsageReader implements UsageReader {
     customerId: string,
     prefix: string,
     query: { from?: Date; to?: Date; limit: number; continuationToken?: string },
+    /** Resource-group history only: the points of this Azure subscription alone (a property filter). */
+    azureSubscriptionId?: string,
   ): Promise<SubscriptionLookup<Page<HistoryPoint>>> {
     if (query.continuationToken !== undefined && !isTableToken(query.continuationToken))
       throw new InvalidContinuationTokenError('The continuation token is not one this service issued');
     const partitionKey = customerPartition(customerId);
     const range = historyRange(prefix, query.from, query.to);
     const limit = Math.min(Math.max(Math.floor(query.limit), 1), 1000);
+    let filter = odata`PartitionKey eq ${partitionKey} and RowKey ge ${range.ge} and RowKey le ${range.le}`;
+    if (azureSubscriptionId !== undefined)
+      filter += odata` and azureSubscriptionId eq ${azureSubscriptionId}`;
     const pages = this.tables.customers
-      .listEntities<Record<string, unknown>>({
-        queryOptions: {
-          filter: odata`PartitionKey eq ${partitionKey} and RowKey ge ${range.ge} and RowKey le ${range.le}`,
-        },
-      })
+      .listEntities<Record<string, unknown>>({ queryOptions: { filter } })
       .byPage({ maxPageSize: limit, continuationToken: query.continuationToken });
     const result = await pages.next();
     this.metrics.roundTrips++;
@@ -331,6 +360,13 @@ function listRecord(row: Row): CustomerMonthlyUsageRecord {
 
 function historyPoint(row: Row): HistoryPoint {
   return stripUndefined({
+    ...(row.kind === 'resourceGroup'
+      ? {
+          azureSubscriptionId: opt(row, 'azureSubscriptionId'),
+          resourceGroup: opt(row, 'resourceGroup'),
+          resourceCount: Number(row.resourceCount ?? 0),
+        }
+      : {}),
     runId: String(row.runId),
     takenAt: String(row.takenAt),
     billingStartDate: opt(row, 'billingStartDate'),

@@ -74,6 +74,10 @@ function afterTables(reader: UsageReader, ensureTables: () => Promise<void>): Us
     getSubscriptionResources: async (c, s) => (await ensureTables(), reader.getSubscriptionResources(c, s)),
     customerHistory: async (c, q) => (await ensureTables(), reader.customerHistory(c, q)),
     subscriptionHistory: async (c, s, q) => (await ensureTables(), reader.subscriptionHistory(c, s, q)),
+    resourceGroupHistory: async (c, s, g, q) => (
+      await ensureTables(),
+      reader.resourceGroupHistory(c, s, g, q)
+    ),
     listRuns: async (limit) => (await ensureTables(), reader.listRuns(limit)),
   };
 }

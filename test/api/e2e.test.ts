@@ -120,6 +120,7 @@ describe('after a snapshot of the sandbox', () => {
     expect(new Set(customers.map((c) => c.customerId)).size).toBe(CUSTOMERS);
 
     let resourcesSeen = 0;
+    let groupsSeen = 0;
     for (const { customerId } of customers) {
       const base = `/api/v1/customers/${customerId}`;
       const summary = await get(`${base}/usage-summary`);
@@ -147,9 +148,30 @@ describe('after a snapshot of the sandbox', () => {
           'get',
           subHistory,
         );
+        // The Azure-plan routes (a legacy subscription answers them too, with empty lists).
+        const sub = '/v1/customers/{customerId}/subscriptions/{subscriptionId}';
+        for (const route of ['usage-summary', 'meters', 'resource-groups', 'azure-subscriptions']) {
+          const res = await get(`${base}/subscriptions/${s.subscriptionId}/${route}`);
+          expect({ route, status: res.status }).toEqual({ route, status: 200 });
+          expectConforms(`${sub}/${route}`, 'get', res);
+        }
+        const groups = json<{ data: { resourceGroups: Array<{ resourceGroup: string | null }> } }>(
+          await get(`${base}/subscriptions/${s.subscriptionId}/resource-groups`),
+        ).data.resourceGroups;
+        // Group names hold `.`, `(`, `)` and letters like Å: percent-encoded in the path.
+        for (const name of new Set(groups.map((g) => g.resourceGroup).filter((g) => g !== null))) {
+          const res = await get(
+            `${base}/subscriptions/${s.subscriptionId}/resource-groups/${encodeURIComponent(name)}/history`,
+          );
+          expect({ name, status: res.status }).toEqual({ name, status: 200 });
+          expectConforms(`${sub}/resource-groups/{resourceGroup}/history`, 'get', res);
+          expect(json<{ data: Array<{ runId: string }> }>(res).data[0]?.runId).toBe(runId);
+          groupsSeen++;
+        }
       }
     }
     expect(resourcesSeen).toBeGreaterThan(0);
+    expect(groupsSeen).toBeGreaterThan(0);
   }, 60_000);
 
   test('when a legacy customer is read on every route, then usdTotalCost is null everywhere; an Azure plan has it everywhere', async () => {

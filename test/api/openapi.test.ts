@@ -10,6 +10,13 @@ import { createPartnerUsageSummaryHandler } from '../../src/api/handlers/partner
 import { createSnapshotsHandler } from '../../src/api/handlers/snapshots';
 import { createSubscriptionHistoryHandler } from '../../src/api/handlers/subscriptionHistory';
 import { createSubscriptionResourcesHandler } from '../../src/api/handlers/subscriptionResources';
+import {
+  createSubscriptionAzureSubscriptionsHandler,
+  createSubscriptionMetersHandler,
+  createSubscriptionResourceGroupsHandler,
+  createSubscriptionUsageSummaryHandler,
+} from '../../src/api/handlers/azurePlanDetail';
+import { createResourceGroupHistoryHandler } from '../../src/api/handlers/resourceGroupHistory';
 import { openApiDocument } from '../../src/api/openapi';
 import { registeredFunctions, triggerOf } from '../../dev/localHost/functionsCore';
 import '../../src/index';
@@ -70,6 +77,12 @@ describe('routes and document agree', () => {
       'v1/customers/{customerId}/subscriptions/{subscriptionId}/resources': 'function',
       'v1/customers/{customerId}/history': 'function',
       'v1/customers/{customerId}/subscriptions/{subscriptionId}/history': 'function',
+      'v1/customers/{customerId}/subscriptions/{subscriptionId}/usage-summary': 'function',
+      'v1/customers/{customerId}/subscriptions/{subscriptionId}/meters': 'function',
+      'v1/customers/{customerId}/subscriptions/{subscriptionId}/resource-groups': 'function',
+      'v1/customers/{customerId}/subscriptions/{subscriptionId}/azure-subscriptions': 'function',
+      'v1/customers/{customerId}/subscriptions/{subscriptionId}/resource-groups/{resourceGroup}/history':
+        'function',
       'v1/snapshots': 'admin',
       'v1/openapi.json': 'anonymous',
       health: 'anonymous',
@@ -100,7 +113,76 @@ interface Case {
 const summary = '/v1/customers/{customerId}/usage-summary';
 const resources = '/v1/customers/{customerId}/subscriptions/{subscriptionId}/resources';
 const subHistory = '/v1/customers/{customerId}/subscriptions/{subscriptionId}/history';
+const sub = '/v1/customers/{customerId}/subscriptions/{subscriptionId}';
+const rgHistory = `${sub}/resource-groups/{resourceGroup}/history`;
+const c2 = customerId(2);
+const plan2 = subscriptionId(2, 2);
+/** The Azure-plan routes: a plan with its detail, a legacy subscription, CSV, and the 404s. */
+const planCases: Case[] = (
+  [
+    [`${sub}/usage-summary`, createSubscriptionUsageSummaryHandler, false],
+    [`${sub}/meters`, createSubscriptionMetersHandler, true],
+    [`${sub}/resource-groups`, createSubscriptionResourceGroupsHandler, true],
+    [`${sub}/azure-subscriptions`, createSubscriptionAzureSubscriptionsHandler, true],
+  ] as const
+).flatMap(([path, create, csv]) => [
+  ...[plan2, subscriptionId(2, 1), subscriptionId(3, 2)].map((s) => ({
+    path,
+    handler: (d: Deps) => create(d.deps),
+    url: '/',
+    params: { customerId: s === subscriptionId(3, 2) ? customerId(3) : c2, subscriptionId: s },
+    status: 200,
+  })),
+  ...(csv
+    ? [
+        {
+          path,
+          handler: (d: Deps) => create(d.deps),
+          url: '/?format=csv',
+          params: { customerId: c2, subscriptionId: plan2 },
+          status: 200,
+        },
+      ]
+    : []),
+  {
+    path,
+    handler: (d: Deps) => create(d.deps),
+    url: '/',
+    params: { customerId: c2, subscriptionId: subscriptionId(2, 9) },
+    status: 404,
+  },
+]);
+
 const cases: Case[] = [
+  ...planCases,
+  {
+    path: rgHistory,
+    handler: (d) => createResourceGroupHistoryHandler(d.deps),
+    url: '/?limit=1',
+    params: { customerId: c2, subscriptionId: plan2, resourceGroup: 'testrg1' },
+    status: 200,
+  },
+  {
+    path: rgHistory,
+    handler: (d) => createResourceGroupHistoryHandler(d.deps),
+    url: '/?azureSubscriptionId=AAAAAAAA-0000-4000-8000-000000000001',
+    params: { customerId: c2, subscriptionId: plan2, resourceGroup: 'rg.shared(1)' },
+    status: 200,
+  },
+  {
+    path: rgHistory,
+    handler: (d) => createResourceGroupHistoryHandler(d.deps),
+    url: '/',
+    params: { customerId: c2, subscriptionId: plan2, resourceGroup: 'no-such-group' },
+    status: 404,
+  },
+  {
+    path: rgHistory,
+    handler: (d) => createResourceGroupHistoryHandler(d.deps),
+    url: '/',
+    params: { customerId: c2, subscriptionId: plan2, resourceGroup: 'bad/name.' },
+    status: 400,
+  },
   {
     path: '/v1/partner/usage-summary',
     handler: (d) => createPartnerUsageSummaryHandler(d.deps),

@@ -365,6 +365,14 @@ describe.each(backends)('over the %s store', (_name, makeBackend) => {
         totalCost: '70.0000000000000000001',
         currencyCode: null,
         currencyLocale: 'fr-FR',
+        kind: 'legacy',
+        resourceUri: null,
+        resourceType: null,
+        azureSubscriptionId: null,
+        azureSubscriptionName: null,
+        resourceGroup: null,
+        usdTotalCost: null,
+        lastModifiedDate: null,
       });
     });
 
@@ -387,9 +395,10 @@ describe.each(backends)('over the %s store', (_name, makeBackend) => {
       });
       expect(res.headers.get('content-disposition')).toBe(`attachment; filename="resources-${s1}.csv"`);
       expect(res.text.split('\r\n')).toEqual([
-        'subscriptionId,resourceId,name,category,subcategory,quantityUsed,unit,totalCost,currencyCode,currencyLocale',
-        `${s1},vm-1,web-01,Virtual Machines,D2 v3,744.000000001,Hours,70.0000000000000000001,,fr-FR`,
-        `${s1},st-1,"'=HYPERLINK(""http://evil"")",Storage,LRS,12,GB/Month,-0.5,,fr-FR`,
+        'subscriptionId,resourceId,name,category,subcategory,quantityUsed,unit,totalCost,currencyCode,currencyLocale,' +
+          'kind,resourceUri,resourceType,azureSubscriptionId,azureSubscriptionName,resourceGroup,usdTotalCost,lastModifiedDate',
+        `${s1},vm-1,web-01,Virtual Machines,D2 v3,744.000000001,Hours,70.0000000000000000001,,fr-FR,legacy,,,,,,,`,
+        `${s1},st-1,"'=HYPERLINK(""http://evil"")",Storage,LRS,12,GB/Month,-0.5,,fr-FR,legacy,,,,,,,`,
         '',
       ]);
     });

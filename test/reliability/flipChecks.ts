@@ -50,6 +50,8 @@ export function checkFlip(target: Target, a: Seen, resources: Seen[], b: Seen, r
   }
 }
 
+const DETAIL_ROUTES = ['resources', 'resource-groups', 'meters'] as const;
+
 /** Polls `targets` over HTTP until `done()`; what it found is in the report. */
 export async function pollOverHttp(
   get: (path: string) => Promise<Answer>,
@@ -63,9 +65,16 @@ export async function pollOverHttp(
       const base = `/api/v1/customers/${t.customerId}`;
       const a = seen(await get(`${base}/subscriptions`));
       const resources: Seen[] = [];
-      for (const s of t.subscriptionIds)
-        resources.push(seen(await get(`${base}/subscriptions/${s}/resources`)));
-      checkFlip(t, a, resources, seen(await get(`${base}/subscriptions`)), report);
+      // Each subscription's resources and its Azure-plan detail: parts of the same customer commit.
+      const parts = t.subscriptionIds.flatMap((s) => DETAIL_ROUTES.map((route) => `${s}/${route}`));
+      for (const part of parts) resources.push(seen(await get(`${base}/subscriptions/${part}`)));
+      checkFlip(
+        { ...t, subscriptionIds: parts },
+        a,
+        resources,
+        seen(await get(`${base}/subscriptions`)),
+        report,
+      );
     }
   } while (!done());
   return report;

@@ -1,6 +1,6 @@
-import type { PartnerCenterClient } from '../../src/partnerCenter/partnerCenterClient';
+import type { SnapshotPartnerCenter } from '../../src/snapshot/customerSnapshot';
 import { startScheduledRun } from '../../src/snapshot/runSnapshot';
-import { expectWholeSnapshots } from '../snapshot/support';
+import { detailCalls, expectWholeSnapshots } from '../snapshot/support';
 import { expectFailureOf, HTTP_FAULTS } from './httpFaults';
 import {
   afterCommits,
@@ -93,7 +93,8 @@ describe('fault matrix: per-request faults beyond the retries', () => {
     const before = await beginCase(h);
     const { client } = h.newClient();
     // The partner summary answers; every call after it gets a 500.
-    const failing: PartnerCenterClient = {
+    const failing: SnapshotPartnerCenter = {
+      ...detailCalls(client),
       getPartnerUsageSummary: async (o) => {
         const summary = await client.getPartnerUsageSummary(o);
         h.sandbox.faults.set({ status500: 1 });

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createLogger } from '../../src/observability/logger';
 import type { TokenProvider } from '../../src/partnerCenter/auth';
 import { createPartnerCenterClient } from '../../src/partnerCenter/client';
-import type { PartnerCenterClient } from '../../src/partnerCenter/partnerCenterClient';
+import type { SnapshotPartnerCenter } from '../../src/snapshot/customerSnapshot';
 import { FAST_RETRY, settingsFor } from '../partnerCenter/harness';
 
 /**
@@ -20,6 +20,12 @@ export interface ScriptedSubscription {
   record: Json;
   /** Its resources' usage records as sent (a legacy Azure subscription's breakdown). */
   resources?: Json[];
+  /** Its own usage summary as sent; undefined answers 404 "no usage data". */
+  summary?: Json;
+  /** An Azure plan's meter records, resource records and Azure subscriptions, as sent. */
+  meters?: Json[];
+  planResources?: Json[];
+  entitlements?: Json[];
 }
 
 export interface ScriptedCustomer {
@@ -47,7 +53,7 @@ export interface ScriptedPartnerCenter {
   /** Requests served so far, by path. */
   readonly requests: string[];
   /** The real Partner Center client pointed at this server, with a fixed access token. */
-  client(): PartnerCenterClient;
+  client(): SnapshotPartnerCenter;
   close(): Promise<void>;
 }
 
@@ -129,6 +135,23 @@ export async function startScriptedPartnerCenter(initial: ScriptedTenant): Promi
       if (!c || !s) return pcError(404, 600, 'Subscription not found');
       const res = `/customers/${m[1]}/subscriptions/${m[2]}/usagerecords/resources`;
       return { status: 200, body: collection(s.resources ?? [], res, seek) };
+    }
+    if ((m = /^\/v1\/customers\/([^/]+)\/subscriptions\/([^/]+)\/([a-z]+)$/i.exec(path))) {
+      const c = customer(decodeURIComponent(m[1]));
+      const s = c?.subscriptions.find((x) => idOf(x.record) === decodeURIComponent(m![2]).toLowerCase());
+      if (!c || !s) return pcError(404, 600, 'Subscription not found');
+      const here = `/customers/${m[1]}/subscriptions/${m[2]}/${m[3]}`;
+      const detail = m[3].toLowerCase();
+      if (detail === 'usagesummary')
+        return s.summary === undefined
+          ? pcError(404, 3000, 'Subscription does not have usage data.')
+          : { status: 200, body: rawJson(s.summary) };
+      if (detail === 'meterusagerecords')
+        return { status: 200, body: collection(s.meters ?? [], here, seek) };
+      if (detail === 'resourceusagerecords')
+        return { status: 200, body: collection(s.planResources ?? [], here, seek) };
+      if (detail === 'azureentitlements')
+        return { status: 200, body: collection(s.entitlements ?? [], here, seek) };
     }
     return pcError(404, 404, 'No such route');
   };

@@ -5,7 +5,7 @@ import { azuriteConnectionString as connectionStringFor } from '../../dev/localH
 import { createLogger, type Logger, type LogLevel } from '../../src/observability/logger';
 import { RefreshTokenProvider, type TokenProvider } from '../../src/partnerCenter/auth';
 import { createPartnerCenterClient } from '../../src/partnerCenter/client';
-import type { PartnerCenterClient } from '../../src/partnerCenter/partnerCenterClient';
+import type { SnapshotPartnerCenter } from '../../src/snapshot/customerSnapshot';
 import type { RetryPolicy } from '../../src/partnerCenter/retry';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../dev/sandbox';
 import { LocalSecretStore } from '../../src/secrets/localSecretStore';
@@ -53,7 +53,7 @@ export const RUN_SETTINGS: Partial<Settings['partnerCenter']> = {
 
 /** A new "process": its own token provider (reading the shared secret store) and client. */
 export interface ProcessClient {
-  client: PartnerCenterClient;
+  client: SnapshotPartnerCenter;
   tokens: RefreshTokenProvider;
 }
 
@@ -66,14 +66,14 @@ export interface ReliabilityHarness {
   /** Calls `listener` with every log line as it is written (tests steer faults from here); returns its removal. */
   onLine(listener: (line: LogLine) => void): () => void;
   /** Reads Partner Center as it is, with a fixed access token; call it with faults cleared. */
-  truth: PartnerCenterClient;
+  truth: SnapshotPartnerCenter;
   newClient(options?: {
     settings?: Partial<Settings['partnerCenter']>;
     retry?: Partial<RetryPolicy>;
     /** The token provider's clock (cache expiry, spacing of write retries); default Date.now. */
     now?: () => number;
   }): ProcessClient;
-  deps(client: PartnerCenterClient, overrides?: Partial<SnapshotDependencies>): SnapshotDependencies;
+  deps(client: SnapshotPartnerCenter, overrides?: Partial<SnapshotDependencies>): SnapshotDependencies;
   close(): Promise<void>;
 }
 

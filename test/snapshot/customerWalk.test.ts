@@ -1,8 +1,8 @@
-import type { PartnerCenterClient } from '../../src/partnerCenter/partnerCenterClient';
+import type { SnapshotPartnerCenter } from '../../src/snapshot/customerSnapshot';
 import { CheckpointBuffer } from '../../src/snapshot/checkpointBuffer';
 import { walkCustomers, type CustomerWalkInput } from '../../src/snapshot/customerWalk';
 import { LeaseKeeper } from '../../src/snapshot/leaseKeeper';
-import { startSnapshotHarness, type SnapshotHarness } from './support';
+import { detailCalls, startSnapshotHarness, type SnapshotHarness } from './support';
 
 let h: SnapshotHarness;
 beforeAll(async () => {
@@ -11,7 +11,7 @@ beforeAll(async () => {
 afterAll(() => h.close());
 
 /** The real client, counting customers listed, customers started and customers in flight. */
-function observed(client: PartnerCenterClient) {
+function observed(client: SnapshotPartnerCenter) {
   const seen = {
     listed: 0,
     started: 0,
@@ -20,8 +20,8 @@ function observed(client: PartnerCenterClient) {
     peakReadAhead: 0,
     summaries: [] as string[],
   };
-  const partnerCenter: PartnerCenterClient = {
-    ...client,
+  const partnerCenter: SnapshotPartnerCenter = {
+    ...detailCalls(client),
     getPartnerUsageSummary: (o) => client.getPartnerUsageSummary(o),
     listSubscriptionUsageRecords: (id, o) => client.listSubscriptionUsageRecords(id, o),
     listResourceUsageRecords: (c, s, o) => client.listResourceUsageRecords(c, s, o),

@@ -1,4 +1,4 @@
-import type { PartnerCenterClient } from '../../src/partnerCenter/partnerCenterClient';
+import type { SnapshotPartnerCenter } from '../../src/snapshot/customerSnapshot';
 import {
   continueRun,
   resumeActiveRun,
@@ -7,6 +7,7 @@ import {
 } from '../../src/snapshot/runSnapshot';
 import {
   collect,
+  detailCalls,
   events,
   expectStoreMatchesPartnerCenter,
   finishedRun,
@@ -93,7 +94,8 @@ describe('a run killed mid-way', () => {
         },
       }),
     };
-    const counting = (client: PartnerCenterClient, dead: () => boolean): PartnerCenterClient => ({
+    const counting = (client: SnapshotPartnerCenter, dead: () => boolean): SnapshotPartnerCenter => ({
+      ...detailCalls(client),
       getPartnerUsageSummary: (o) => (dead() ? hang() : client.getPartnerUsageSummary(o)),
       listCustomerUsageRecords: (o) => client.listCustomerUsageRecords(o),
       getCustomerUsageSummary: (id, o) => {
@@ -256,8 +258,8 @@ describe('faults', () => {
 
   test('when Partner Center answers 500 to half the requests, then failed customers are recorded with their reason, the rest are written, and the next run retries them', async () => {
     // Faults start once the customers list has arrived, so only per-customer calls meet them.
-    const faulty: PartnerCenterClient = {
-      ...h.client,
+    const faulty: SnapshotPartnerCenter = {
+      ...detailCalls(h.client),
       getPartnerUsageSummary: (o) => h.client.getPartnerUsageSummary(o),
       listCustomerUsageRecords: (o) =>
         (async function* () {

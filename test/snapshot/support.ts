@@ -4,6 +4,7 @@ import { memoryLogger } from '../../src/observability/logger';
 import { RefreshTokenProvider } from '../../src/partnerCenter/auth';
 import { createPartnerCenterClient } from '../../src/partnerCenter/client';
 import type { PartnerCenterClient } from '../../src/partnerCenter/partnerCenterClient';
+import type { SnapshotPartnerCenter } from '../../src/snapshot/customerSnapshot';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../dev/sandbox';
 import { LocalSecretStore } from '../../src/secrets/localSecretStore';
 import type { InvocationOutcome, SnapshotDependencies } from '../../src/snapshot/runSnapshot';
@@ -17,7 +18,7 @@ const SECRET_NAMES = {
 } as const;
 
 /** The real Partner Center client, pointed at a sandbox over HTTP. */
-export function clientFor(sandbox: Sandbox, logger = memoryLogger()): PartnerCenterClient {
+export function clientFor(sandbox: Sandbox, logger = memoryLogger()): SnapshotPartnerCenter {
   const settings: Settings['partnerCenter'] = {
     baseUrl: sandbox.baseUrl,
     authorityHost: sandbox.baseUrl,
@@ -46,7 +47,7 @@ export function clientFor(sandbox: Sandbox, logger = memoryLogger()): PartnerCen
 
 export interface SnapshotHarness {
   sandbox: Sandbox;
-  client: PartnerCenterClient;
+  client: SnapshotPartnerCenter;
   store: Awaited<ReturnType<typeof newStore>>;
   logger: ReturnType<typeof memoryLogger>;
   deps(overrides?: Partial<SnapshotDependencies>): SnapshotDependencies;
@@ -114,7 +115,7 @@ export async function storedCustomers(reader: UsageReader): Promise<CustomerMont
  */
 export async function expectCustomerMatchesPartnerCenter(
   reader: UsageReader,
-  client: PartnerCenterClient,
+  client: SnapshotPartnerCenter,
   customerId: string,
 ): Promise<number> {
   const view = await reader.getCustomer(customerId);
@@ -133,7 +134,17 @@ export async function expectCustomerMatchesPartnerCenter(
       ? await collect(client.listResourceUsageRecords(customerId, subscription.subscriptionId))
       : [];
     expect(stored.value.resources).toEqual(expected);
-    resources += expected.length;
+    // The subscription's own summary, and an Azure plan's meters, resources and Azure subscriptions.
+    const id = subscription.subscriptionId;
+    const plan = !hasResourceBreakdown(subscription);
+    const detail = {
+      summary: await client.getSubscriptionUsageSummary(customerId, id),
+      meters: plan ? await collect(client.listMeterUsageRecords(customerId, id)) : [],
+      resources: plan ? await collect(client.listPlanResourceUsageRecords(customerId, id)) : [],
+      azureSubscriptions: plan ? await collect(client.listAzureEntitlements(customerId, id)) : [],
+    };
+    expect(stored.value.detail).toEqual(detail);
+    resources += expected.length + detail.resources.length;
   }
   return resources;
 }
@@ -145,7 +156,7 @@ export async function expectCustomerMatchesPartnerCenter(
  */
 export async function expectStoreMatchesPartnerCenter(
   reader: UsageReader,
-  client: PartnerCenterClient,
+  client: SnapshotPartnerCenter,
 ): Promise<number> {
   const expectedCustomers = await collect(client.listCustomerUsageRecords());
   const byId = (a: { customerId: string }, b: { customerId: string }) =>
@@ -240,4 +251,16 @@ export function expectWholeSnapshots(
     for (const [id, view] of s.views) oneOf(view, before.views.get(id), after.views.get(id));
     for (const [key, view] of s.resources) oneOf(view, before.resources.get(key), after.resources.get(key));
   }
+}
+
+/** A test double's per-subscription detail calls: the real client's, unchanged. */
+export function detailCalls(
+  client: SnapshotPartnerCenter,
+): Omit<SnapshotPartnerCenter, keyof PartnerCenterClient> {
+  return {
+    getSubscriptionUsageSummary: (c, s, o) => client.getSubscriptionUsageSummary(c, s, o),
+    listMeterUsageRecords: (c, s, o) => client.listMeterUsageRecords(c, s, o),
+    listPlanResourceUsageRecords: (c, s, o) => client.listPlanResourceUsageRecords(c, s, o),
+    listAzureEntitlements: (c, s, o) => client.listAzureEntitlements(c, s, o),
+  };
 }

@@ -2,6 +2,7 @@ import { resourcesCsv } from '../csv';
 import { endpoint, type ApiHandler } from '../endpoint';
 import { chooseFormat } from '../negotiation';
 import {
+  planResourceRecordBody,
   resourceRecordBody,
   subscriptionRecordBody,
   type SubscriptionResourcesBody,
@@ -13,7 +14,8 @@ import { QUERIES } from '../schemas';
 
 /**
  * GET /api/v1/customers/{customerId}/subscriptions/{subscriptionId}/resources: the subscription's
- * latest resource records. Azure plans have no breakdown in Partner Center: 200 with
+ * latest resource records, legacy (`kind: legacy`) or an Azure plan's (`kind: azurePlan`), in one
+ * shape. An Azure plan snapshotted before its resources were stored: 200 with
  * `hasResourceBreakdown: false` and no resources, not an error.
  */
 export function createSubscriptionResourcesHandler(deps: UsageApiDependencies): ApiHandler {
@@ -32,10 +34,11 @@ export function createSubscriptionResourcesHandler(deps: UsageApiDependencies): 
         customerId,
         subscriptionId,
       );
+      const plan = view.hasResourceBreakdown ? undefined : view.detail;
       const data: SubscriptionResourcesBody = {
         subscription: subscriptionRecordBody(view.subscription),
-        hasResourceBreakdown: view.hasResourceBreakdown,
-        resources: view.resources.map(resourceRecordBody),
+        hasResourceBreakdown: view.hasResourceBreakdown || plan !== undefined,
+        resources: plan ? plan.resources.map(planResourceRecordBody) : view.resources.map(resourceRecordBody),
       };
       return api.respond(request, {
         envelope: { snapshot: api.meta(view.snapshot), data },

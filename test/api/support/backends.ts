@@ -55,6 +55,7 @@ export async function azuriteBackend(
               subscription: s.record,
               hasResourceBreakdown: s.record.offerId === 'MS-AZR-0145P',
               resources: s.resources,
+              detail: s.detail,
             });
           }
         }

@@ -1,4 +1,5 @@
 import type { Settings } from '../../../src/config/settings';
+import type { SubscriptionDetail } from '../../../src/domain/azurePlan';
 import type {
   CustomerMonthlyUsageRecord,
   CustomerUsageSummary,
@@ -165,8 +166,15 @@ export function customer(n: number, options: { notSnapshotted?: boolean } = {}):
           },
         ],
         history: history(legacySubscription, legacyOlderTotal),
+        ...(n === 2 ? { detail: legacyDetail(legacySubscription) } : {}),
       },
-      { record: planSubscription, resources: [], history: history(planSubscription, planOlderTotal) },
+      {
+        record: planSubscription,
+        resources: [],
+        history: history(planSubscription, planOlderTotal),
+        // Customer 2's plan has its detail stored; the others' views predate it.
+        ...(n === 2 ? { detail: planDetail(planSubscription) } : {}),
+      },
     ],
     history: history(summary ?? record, customerOlderTotal),
   };
@@ -209,5 +217,112 @@ export function populatedState(count = 7): MemoryState {
     },
     customers: Array.from({ length: count }, (_, i) => customer(i + 1, { notSnapshotted: i + 1 === count })),
     runs: [run(0, 'succeeded'), run(1, 'partial'), run(2, 'failed')],
+  };
+}
+
+/** A legacy subscription's stored detail: its own summary only. */
+function legacyDetail(subscription: SubscriptionMonthlyUsageRecord): SubscriptionDetail {
+  return {
+    summary: {
+      subscriptionId: subscription.subscriptionId,
+      name: subscription.name,
+      billingStartDate: '2025-05-14T00:00:00Z',
+      billingEndDate: '2025-06-13T23:59:59Z',
+      totalCost: subscription.totalCost,
+      currencyLocale: 'fr-FR',
+    },
+    meters: [],
+    resources: [],
+    azureSubscriptions: [],
+  };
+}
+
+export const AZURE_SUB_A = 'aaaaaaaa-0000-4000-8000-000000000001';
+export const AZURE_SUB_B = 'bbbbbbbb-0000-4000-8000-000000000002';
+/** A resource URI past the Table key limit, with characters keys forbid. */
+export const HOSTILE_URI = `/subscriptions/${AZURE_SUB_B}/resourceGroups/rg.shared(1)/providers/Microsoft.Web/sites/app#1?x=\\y${'/nested'.repeat(160)}`;
+export const HOSTILE_METER = 'DZH318Z0BNVX-005J-Data Transfer In (GB)/#?\\\u0001';
+
+/**
+ * An Azure plan's stored detail: two Azure subscriptions (one listed without usage would be a
+ * third), groups TESTRG1 in both and rg.shared(1) in one, a hostile meter id and URI. Costs
+ * sum to the plan's 5.00 EUR exactly.
+ */
+function planDetail(plan: SubscriptionMonthlyUsageRecord): SubscriptionDetail {
+  const resource = (
+    azureSub: string,
+    group: string,
+    name: string,
+    totalCost: string,
+    usdTotalCost: string,
+    uri = `/subscriptions/${azureSub}/resourceGroups/${group}/providers/Microsoft.Compute/virtualMachines/${name}`,
+  ) => ({
+    subscriptionId: plan.subscriptionId,
+    resourceUri: uri,
+    resourceType: 'Microsoft.Compute',
+    entitlementId: azureSub,
+    entitlementName: azureSub === AZURE_SUB_A ? 'Microsoft Azure' : 'Dev/Test',
+    resourceGroupName: group,
+    name,
+    totalCost,
+    usdTotalCost,
+    currencyCode: 'EUR',
+    lastModifiedDate: '2025-05-20T04:00:00Z',
+  });
+  return {
+    summary: {
+      subscriptionId: plan.subscriptionId,
+      billingStartDate: '2025-05-01T00:00:00Z',
+      billingEndDate: '2025-06-01T00:00:00Z',
+      totalCost: plan.totalCost,
+      usdTotalCost: plan.usdTotalCost,
+      currencyCode: 'EUR',
+    },
+    meters: [
+      {
+        subscriptionId: plan.subscriptionId,
+        meterId: HOSTILE_METER,
+        meterName: 'Data Transfer In',
+        category: 'Bandwidth',
+        subcategory: 'Bandwidth',
+        quantityUsed: '0.011290000000000000001',
+        unit: '1 GB',
+        totalCost: '0.000000000000000000001',
+        usdTotalCost: '0',
+        currencyCode: 'EUR',
+      },
+      {
+        subscriptionId: plan.subscriptionId,
+        meterId: 'DZH318Z0BQ4X-0001-D2s v3/D2s v3 (1 Hour)',
+        meterName: 'D2s v3/D2s v3',
+        category: 'Virtual Machines',
+        quantityUsed: '744',
+        unit: '1 Hour',
+        totalCost: '4.999999999999999999999',
+        usdTotalCost: '5.43',
+        currencyCode: 'EUR',
+      },
+    ],
+    resources: [
+      resource(AZURE_SUB_A, 'TESTRG1', 'vm-1', '1.100000000000000000001', '1.2'),
+      resource(AZURE_SUB_A, 'testrg1', 'vm-2', '0.9', '1'),
+      resource(AZURE_SUB_B, 'TESTRG1', 'vm-3', '2.5', '2.73'),
+      resource(AZURE_SUB_B, 'rg.shared(1)', 'app#1', '0.499999999999999999999', '0.5', HOSTILE_URI),
+    ],
+    azureSubscriptions: [
+      {
+        id: AZURE_SUB_A,
+        friendlyName: 'Microsoft Azure',
+        status: 'active',
+        subscriptionId: plan.subscriptionId,
+      },
+      { id: AZURE_SUB_B, friendlyName: 'Dev/Test', status: 'active', subscriptionId: plan.subscriptionId },
+      {
+        id: 'cccccccc-0000-4000-8000-000000000003',
+        friendlyName: 'Idle',
+        status: 'disabled',
+        subscriptionId: plan.subscriptionId,
+      },
+    ],
   };
 }

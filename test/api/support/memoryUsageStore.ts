@@ -5,6 +5,7 @@ import type {
   SubscriptionMonthlyUsageRecord,
   AzureResourceMonthlyUsageRecord,
 } from '../../../src/domain/usage';
+import { resourceGroupCosts, type SubscriptionDetail } from '../../../src/domain/azurePlan';
 import { AppError } from '../../../src/domain/errors';
 import type {
   CustomerListFilter,
@@ -12,6 +13,7 @@ import type {
   Lookup,
   SubscriptionLookup,
   Page,
+  ResourceGroupHistoryPoint,
   SnapshotInfo,
   UsageReader,
 } from '../../../src/domain/usageReader';
@@ -34,6 +36,8 @@ export interface MemoryCustomer {
     record: SubscriptionMonthlyUsageRecord;
     resources: AzureResourceMonthlyUsageRecord[];
     history: HistoryPoint[];
+    /** What the snapshot stored beyond the record (an Azure plan's detail). */
+    detail?: SubscriptionDetail;
   }>;
   history: HistoryPoint[];
   /** Known (listed) but no snapshot has covered it yet. */
@@ -84,6 +88,7 @@ export class MemoryUsageStore implements UsageReader, RunRequester {
       subscription: s.record,
       hasResourceBreakdown: s.record.offerId.toUpperCase() === 'MS-AZR-0145P',
       resources: s.resources,
+      ...(s.detail ? { detail: s.detail } : {}),
     }));
   }
 
@@ -102,6 +107,33 @@ export class MemoryUsageStore implements UsageReader, RunRequester {
   ) {
     this.reads.push('subscriptionHistory');
     return this.lookupSubscription(customerId, subscriptionId, (s) => historyPage(s.history, query));
+  }
+
+  async resourceGroupHistory(
+    customerId: string,
+    subscriptionId: string,
+    resourceGroup: string,
+    query: {
+      from?: Date;
+      to?: Date;
+      limit: number;
+      continuationToken?: string;
+      azureSubscriptionId?: string;
+    },
+  ): Promise<SubscriptionLookup<Page<ResourceGroupHistoryPoint>>> {
+    this.reads.push('resourceGroupHistory');
+    const lookup = this.lookupSubscription(customerId, subscriptionId, (s) =>
+      this.resourceGroupPoints(s).filter(
+        (p) => p.resourceGroup?.toLowerCase() === resourceGroup.toLowerCase(),
+      ),
+    );
+    if (lookup.status !== 'found') return lookup;
+    // As in Table Storage: a group the plan never had is unknown, not an empty history.
+    if (lookup.value.length === 0) return { status: 'unknown' };
+    const points = lookup.value.filter(
+      (p) => query.azureSubscriptionId === undefined || p.azureSubscriptionId === query.azureSubscriptionId,
+    );
+    return { status: 'found', value: historyPage(points, query) };
   }
 
   async listRuns(limit: number) {
@@ -124,6 +156,26 @@ export class MemoryUsageStore implements UsageReader, RunRequester {
     };
     this.state.runs.push(run);
     return run;
+  }
+
+  /** As the snapshot writes them: one point per group of the stored detail, at the snapshot. */
+  private resourceGroupPoints(s: MemoryCustomer['subscriptions'][number]): ResourceGroupHistoryPoint[] {
+    const snapshot = this.state.snapshot as SnapshotInfo;
+    return resourceGroupCosts(s.detail?.resources ?? [])
+      .filter((g) => g.resourceGroup !== undefined)
+      .map((g) => ({
+        runId: snapshot.runId,
+        takenAt: snapshot.takenAt,
+        billingStartDate: snapshot.billingStartDate,
+        billingEndDate: snapshot.billingEndDate,
+        azureSubscriptionId: g.azureSubscriptionId,
+        resourceGroup: g.resourceGroup,
+        resourceCount: g.resourceCount,
+        totalCost: g.totalCost,
+        usdTotalCost: g.usdTotalCost,
+        currencyCode: g.currencyCode,
+        currencyLocale: g.currencyLocale,
+      }));
   }
 
   private lookupCustomer<T>(customerId: string, found: (c: MemoryCustomer) => T): Lookup<T> {
@@ -172,10 +224,10 @@ function page<T>(items: T[], limit: number, token?: string): Page<T> {
   };
 }
 
-function historyPage(
-  points: HistoryPoint[],
+function historyPage<P extends HistoryPoint>(
+  points: P[],
   query: { from?: Date; to?: Date; limit: number; continuationToken?: string },
-): Page<HistoryPoint> {
+): Page<P> {
   const inRange = points
     .filter((p) => (query.from ? Date.parse(p.takenAt) >= query.from.getTime() : true))
     .filter((p) => (query.to ? Date.parse(p.takenAt) <= query.to.getTime() : true))

@@ -24,3 +24,35 @@ export function compareDecimal(a: Decimal, b: Decimal): -1 | 0 | 1 | undefined {
   const right = y.digits * 10n ** BigInt(y.exponent - exponent);
   return left < right ? -1 : left > right ? 1 : 0;
 }
+
+/**
+ * The exact sum of decimal strings (no floating point), written without exponent and with as many
+ * fraction digits as the most precise term: ["0.1", "0.20"] → "0.30", [] → "0". Throws a
+ * RangeError naming the first value that is not a decimal number.
+ */
+export function addDecimals(values: readonly Decimal[]): Decimal {
+  let sum = 0n;
+  let exponent = 0;
+  for (const value of values) {
+    const term = parse(value);
+    if (!term) throw new RangeError(`${JSON.stringify(value.slice(0, 40))} is not a decimal number`);
+    if (term.exponent < exponent) {
+      sum *= 10n ** BigInt(exponent - term.exponent);
+      exponent = term.exponent;
+    }
+    sum += term.digits * 10n ** BigInt(term.exponent - exponent);
+  }
+  return format(sum, exponent);
+}
+
+/** digits × 10^exponent as plain decimal text: "-12.340" for (-12340n, -3). */
+function format(digits: bigint, exponent: number): Decimal {
+  const negative = digits < 0n;
+  const text = (negative ? -digits : digits).toString();
+  if (exponent >= 0) return `${negative ? '-' : ''}${text}${'0'.repeat(exponent)}`.replace(/^-0+$/, '0');
+  const scale = -exponent;
+  const padded = text.padStart(scale + 1, '0');
+  const whole = padded.slice(0, padded.length - scale);
+  const fraction = padded.slice(padded.length - scale);
+  return `${negative ? '-' : ''}${whole}.${fraction}`;
+}

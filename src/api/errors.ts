@@ -19,6 +19,12 @@ export const API_ERROR_CODES = [
   'StorageUnavailable',
   'ConfigurationInvalid',
   'InternalError',
+  'InvalidBody',
+  'InvalidBudgetAmount',
+  'UnsupportedMediaType',
+  'PartnerCenterRefused',
+  'PartnerCenterThrottled',
+  'PartnerCenterUnavailable',
 ] as const;
 
 export type ApiErrorCode = (typeof API_ERROR_CODES)[number];
@@ -40,6 +46,12 @@ const STATUS: Record<ApiErrorCode, number> = {
   StorageUnavailable: 503,
   ConfigurationInvalid: 503,
   InternalError: 500,
+  InvalidBody: 400,
+  InvalidBudgetAmount: 400,
+  UnsupportedMediaType: 415,
+  PartnerCenterRefused: 502,
+  PartnerCenterThrottled: 503,
+  PartnerCenterUnavailable: 502,
 };
 
 /** A failure the caller caused or can act on; its message is safe to send back. */

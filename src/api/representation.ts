@@ -8,10 +8,13 @@ import type {
 import { hasResourceBreakdown } from '../domain/usage';
 import type { HistoryPoint, SnapshotInfo } from '../domain/usageReader';
 import type { RunRecord } from '../domain/runs';
+import type { BudgetChange, EffectiveBudget } from '../domain/budget';
 import type { z } from 'zod';
 import { ISO_DATE_PREFIX } from '../domain/patterns';
 import type {
   BillingPeriodSchema,
+  BudgetChangeSchema,
+  CustomerBudgetSchema,
   CustomerRecordSchema,
   CustomerUsageSummarySchema,
   HistoryPointSchema,
@@ -201,5 +204,26 @@ export function runBody(run: RunRecord): RunBody {
       resourcesWritten: run.counts.resourcesWritten,
     },
     invocations: run.invocations ?? 0,
+  };
+}
+
+export type CustomerBudgetBody = z.infer<typeof CustomerBudgetSchema>;
+export type BudgetChangeBody = z.infer<typeof BudgetChangeSchema>;
+
+export function customerBudgetBody(customerId: string, budget: EffectiveBudget): CustomerBudgetBody {
+  return { customerId, amount: budget.amount ?? null, source: budget.source, asOf: isoDate(budget.asOf) };
+}
+
+export function budgetChangeBody(change: BudgetChange): BudgetChangeBody {
+  return {
+    changeId: change.changeId,
+    customerId: change.customerId,
+    state: change.state,
+    requestedAt: isoDate(change.requestedAt),
+    appliedAt: isoDate(change.appliedAt),
+    oldAmount: change.oldAmount ?? null,
+    requestedAmount: change.requestedAmount ?? null,
+    newAmount: change.newAmount ?? null,
+    changedBy: { key: change.actor.key, principal: change.actor.principal ?? null },
   };
 }

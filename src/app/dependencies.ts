@@ -5,7 +5,7 @@ import { consoleLogger } from '../observability/logger';
 import { registerSecret } from '../observability/redact';
 import { RefreshTokenProvider } from '../partnerCenter/auth';
 import { createPartnerCenterClient } from '../partnerCenter/client';
-import type { PartnerCenterClient } from '../partnerCenter/partnerCenterClient';
+import type { AzurePlanUsageClient, PartnerCenterClient } from '../partnerCenter/partnerCenterClient';
 import { createHttp } from '../partnerCenter/transport';
 import { KeyVaultSecretStore } from '../secrets/keyVaultSecretStore';
 import { LocalSecretStore } from '../secrets/localSecretStore';
@@ -25,7 +25,7 @@ export interface Dependencies {
   settings: Settings;
   tables: TableClients;
   secretStore: SecretStore;
-  partnerCenter: PartnerCenterClient;
+  partnerCenter: PartnerCenterClient & AzurePlanUsageClient;
   /** The client's tokens: a snapshot invocation flushes an unwritten rotation before it ends. */
   partnerCenterTokens: RefreshTokenProvider;
   /** The Table Storage adapter: the API's UsageReader/RunRequester and the snapshot's writer. */
@@ -117,7 +117,7 @@ function createSecretStore(settings: Settings): SecretStore {
 function createPartnerCenter(
   settings: Settings,
   secretStore: SecretStore,
-): { partnerCenter: PartnerCenterClient; partnerCenterTokens: RefreshTokenProvider } {
+): { partnerCenter: PartnerCenterClient & AzurePlanUsageClient; partnerCenterTokens: RefreshTokenProvider } {
   // Process-wide: its lines reach Application Insights through the worker's console capture.
   const logger = consoleLogger();
   const http = createHttp();

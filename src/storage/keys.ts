@@ -91,3 +91,13 @@ export function historyRange(prefix: string, from?: Date, to?: Date): { ge: stri
     le: from ? `${prefix}${invertedTime(from.getTime())}_~` : `${prefix}~`,
   };
 }
+
+/**
+ * A customer's budget changes made through the API, apart from its snapshot partition so that no
+ * run or retention ever touches them: the changed budget (`budget`) and one row per change.
+ */
+export const budgetPartition = (customerId: string) => `b_${keyPart(customerId)}`;
+export const BUDGET_ROW = 'budget';
+export const BUDGET_CHANGE_PREFIX = 'ch_';
+export const budgetChangeRowKey = (requestedAtMs: number, changeId: string) =>
+  `${BUDGET_CHANGE_PREFIX}${invertedTime(requestedAtMs)}_${keyPart(changeId)}`;

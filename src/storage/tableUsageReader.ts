@@ -368,7 +368,7 @@ function decodeToken(raw: string): ListToken | undefined {
 }
 
 /** The SDK's own token (base64 JSON naming the next partition and row); it throws on anything else. */
-function isTableToken(raw: string): boolean {
+export function isTableToken(raw: string): boolean {
   try {
     const token = JSON.parse(Buffer.from(raw, 'base64').toString('latin1')) as Record<string, unknown> | null;
     return (

@@ -14,6 +14,13 @@ import { openApiDocument } from '../../src/api/openapi';
 import { registeredFunctions, triggerOf } from '../../dev/localHost/functionsCore';
 import '../../src/index';
 import type { SnapshotsDependencies } from '../../src/api/handlers/snapshots';
+import {
+  createBudgetChangesHandler,
+  createCustomerBudgetHandler,
+  type BudgetReadDependencies,
+} from '../../src/api/handlers/customerBudget';
+import { createUsageStore } from '../../src/storage/tableUsageStore';
+import { testTables, uniqueTablePrefix } from '../support/tables';
 import type { UsageApiDependencies } from '../../src/api/usageResponse';
 import { azuriteBackend, memoryBackend, type Backend } from './support/backends';
 import { apiSettings, clock, customerId, subscriptionId } from './support/fixtures';
@@ -36,28 +43,44 @@ const httpFunctions = registeredFunctions()
 
 describe('routes and document agree', () => {
   test('when the app registers its HTTP functions, then every route is documented and every documented path is registered', () => {
-    const registered = httpFunctions.filter((f) => f.route !== CATCH_ALL).map((f) => f.path);
-    expect(registered.sort()).toEqual(Object.keys(doc.paths).sort());
+    // Functions that share a route (budget: GET at function level, PUT at admin) are one path item.
+    const registered = new Set(httpFunctions.filter((f) => f.route !== CATCH_ALL).map((f) => f.path));
+    expect([...registered].sort()).toEqual(Object.keys(doc.paths).sort());
     // And the catch-all exists, so unknown routes get the JSON 404 in Azure too.
     expect(httpFunctions.find((f) => f.route === CATCH_ALL)).toMatchObject({ authLevel: 'anonymous' });
   });
 
   test('when an operation is documented, then its method is registered and its security matches the auth level', () => {
     const schemeToLevel: Record<string, string> = { functionKey: 'function', masterKey: 'admin' };
-    for (const fn of httpFunctions.filter((f) => f.route !== CATCH_ALL)) {
-      for (const [method, operation] of Object.entries(doc.paths[fn.path])) {
-        expect(fn.methods).toContain(method.toUpperCase());
+    for (const [path, item] of Object.entries(doc.paths)) {
+      for (const [method, operation] of Object.entries(item)) {
+        const fn = httpFunctions.find((f) => f.path === path && f.methods.includes(method.toUpperCase()));
+        expect({ path, method, registered: fn !== undefined }).toEqual({ path, method, registered: true });
         const schemes = (operation.security ?? []).flatMap((s) => Object.keys(s));
         const expected = schemes.length === 0 ? 'anonymous' : schemeToLevel[schemes[0]];
-        expect({ route: fn.route, level: fn.authLevel }).toEqual({ route: fn.route, level: expected });
+        expect({ path, method, level: fn?.authLevel }).toEqual({ path, method, level: expected });
       }
     }
   });
 
-  test('when the API routes are registered, then each takes every method, so wrong ones reach the handler for 405', () => {
-    for (const fn of httpFunctions.filter((f) => f.route.startsWith('v1/') || f.route === CATCH_ALL)) {
-      expect(fn.methods.sort()).toEqual([...ALL_METHODS].sort());
+  test('when the API routes are registered, then each route takes every method exactly once, so wrong ones reach a handler for 405', () => {
+    const routes = new Set(
+      httpFunctions.filter((f) => f.route.startsWith('v1/') || f.route === CATCH_ALL).map((f) => f.route),
+    );
+    for (const route of routes) {
+      const methods = httpFunctions.filter((f) => f.route === route).flatMap((f) => f.methods);
+      expect({ route, methods: methods.sort() }).toEqual({ route, methods: [...ALL_METHODS].sort() });
     }
+  });
+
+  test('when the budget route is registered, then GET (and HEAD, OPTIONS, the 405s) at function level and PUT at admin level', () => {
+    const budget = httpFunctions.filter((f) => f.route === 'v1/customers/{customerId}/budget');
+    expect(
+      budget.map((f) => [f.authLevel, f.methods.includes('PUT'), f.methods.includes('GET')]).sort(),
+    ).toEqual([
+      ['admin', true, false],
+      ['function', false, true],
+    ]);
   });
 
   test('when the usage routes are registered, then function level; snapshot control admin; health and the document anonymous', () => {
@@ -70,6 +93,7 @@ describe('routes and document agree', () => {
       'v1/customers/{customerId}/subscriptions/{subscriptionId}/resources': 'function',
       'v1/customers/{customerId}/history': 'function',
       'v1/customers/{customerId}/subscriptions/{subscriptionId}/history': 'function',
+      'v1/customers/{customerId}/budget/changes': 'admin',
       'v1/snapshots': 'admin',
       'v1/openapi.json': 'anonymous',
       health: 'anonymous',
@@ -80,6 +104,7 @@ describe('routes and document agree', () => {
 // ---- real responses against the document's schemas ----
 
 interface Deps {
+  budgets: BudgetReadDependencies;
   deps: UsageApiDependencies;
   empty: UsageApiDependencies;
   runs: SnapshotsDependencies;
@@ -100,6 +125,7 @@ interface Case {
 const summary = '/v1/customers/{customerId}/usage-summary';
 const resources = '/v1/customers/{customerId}/subscriptions/{subscriptionId}/resources';
 const subHistory = '/v1/customers/{customerId}/subscriptions/{subscriptionId}/history';
+const budget = '/v1/customers/{customerId}/budget';
 const cases: Case[] = [
   {
     path: '/v1/partner/usage-summary',
@@ -264,7 +290,50 @@ const cases: Case[] = [
     status: 400,
   },
   { path: '/v1/openapi.json', handler: () => createOpenApiHandler(HTTP_FUNCTIONS), url: '/', status: 200 },
+  ...[1, 2].map((n) => ({
+    path: budget,
+    handler: (d: Deps) => createCustomerBudgetHandler(d.budgets),
+    url: '/',
+    params: { customerId: customerId(n) },
+    status: 200,
+  })),
+  {
+    path: budget,
+    handler: (d) => createCustomerBudgetHandler(d.budgets),
+    url: '/',
+    params: { customerId: customerId(99) },
+    status: 404,
+  },
+  {
+    path: budget,
+    method: 'delete',
+    handler: (d) => createCustomerBudgetHandler(d.budgets),
+    url: '/',
+    params: { customerId: c1 },
+    status: 405,
+  },
+  {
+    path: `${budget}/changes`,
+    handler: (d) => createBudgetChangesHandler(d.budgets),
+    url: '/?limit=5',
+    params: { customerId: c1 },
+    status: 200,
+  },
+  {
+    path: `${budget}/changes`,
+    handler: (d) => createBudgetChangesHandler(d.budgets),
+    url: '/',
+    params: { customerId: customerId(99) },
+    status: 404,
+  },
 ];
+
+/** The budget store on Azurite, beside either backend: budgets have no in-memory double. */
+async function budgetDeps(reader: UsageApiDependencies['reader']): Promise<BudgetReadDependencies> {
+  const usage = createUsageStore(testTables({ tablePrefix: uniqueTablePrefix('oab') }));
+  await usage.ensureTables();
+  return { reader, settings: apiSettings, clock, budgets: usage.budgets };
+}
 
 const backends: Array<[string, (state?: MemoryState) => Promise<Backend>]> = [
   ['Azurite', (state) => azuriteBackend(state)],
@@ -276,6 +345,7 @@ describe.each(backends)('over the %s store', (_name, makeBackend) => {
   beforeAll(async () => {
     const [full, empty] = await Promise.all([makeBackend(), makeBackend({ customers: [], runs: [] })]);
     d = {
+      budgets: await budgetDeps(full.store),
       deps: { reader: full.store, settings: apiSettings, clock },
       empty: { reader: empty.store, settings: apiSettings, clock },
       runs: { reader: full.store, runs: full.store },
@@ -322,6 +392,7 @@ test('when the document is compiled, then every schema in it compiles under JSON
 test('when each documented query parameter is sent, then the route knows it; an undocumented one is refused', async () => {
   const backend = memoryBackend();
   const d: Deps = {
+    budgets: await budgetDeps(backend.store),
     deps: { reader: backend.store, settings: apiSettings, clock },
     empty: { reader: backend.store, settings: apiSettings, clock },
     runs: { reader: backend.store, runs: backend.store },

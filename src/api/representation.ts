@@ -9,6 +9,7 @@ import { hasResourceBreakdown } from '../domain/usage';
 import type { HistoryPoint, SnapshotInfo } from '../domain/usageReader';
 import type { RunRecord } from '../domain/runs';
 import type { BudgetChange, EffectiveBudget } from '../domain/budget';
+import type { CustomerTotals } from '../domain/customerTotals';
 import type { z } from 'zod';
 import { ISO_DATE_PREFIX } from '../domain/patterns';
 import type {
@@ -109,7 +110,10 @@ export function snapshotMeta(
   };
 }
 
-export function partnerSummaryBody(summary: PartnerUsageSummary): PartnerUsageSummaryBody {
+export function partnerSummaryBody(
+  summary: PartnerUsageSummary,
+  customerTotals?: CustomerTotals,
+): PartnerUsageSummaryBody {
   return {
     partnerId: summary.id,
     name: summary.name ?? null,
@@ -119,6 +123,20 @@ export function partnerSummaryBody(summary: PartnerUsageSummary): PartnerUsageSu
     billingPeriod: { start: isoDate(summary.billingStartDate), end: isoDate(summary.billingEndDate) },
     ...money(summary),
     lastModifiedDate: isoDate(summary.lastModifiedDate),
+    customerTotals: customerTotals
+      ? {
+          byCurrency: customerTotals.byCurrency.map((t) => ({
+            currencyCode: t.currencyCode ?? null,
+            currencyLocale: t.currencyLocale ?? null,
+            totalCost: t.totalCost,
+            customers: t.customers,
+            azurePlanCustomers: t.azurePlanCustomers,
+          })),
+          usd: customerTotals.usd,
+          customers: customerTotals.customers,
+          customersWithoutTotal: customerTotals.customersWithoutTotal,
+        }
+      : null,
   };
 }
 

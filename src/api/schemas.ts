@@ -109,6 +109,40 @@ export const SnapshotSchema = named(
   'Which snapshot the data comes from.',
 );
 
+const CustomerTotalsSchema = named(
+  'CustomerTotals',
+  z.object({
+    byCurrency: z
+      .array(
+        z.object({
+          currencyCode: z
+            .string()
+            .nullable()
+            .describe('ISO 4217 code (customers priced by currency, Azure plans).'),
+          currencyLocale: z
+            .string()
+            .nullable()
+            .describe('Pricing locale, for customers without a currency code (legacy).'),
+          totalCost: decimal("Exact sum of the customers' totalCost in this currency."),
+          customers: count,
+          azurePlanCustomers: count.describe('Of customers, those with an Azure plan.'),
+        }),
+      )
+      .describe(
+        'One entry per currency code or pricing locale; amounts in different currencies are never added.',
+      ),
+    usd: z.object({
+      totalCost: decimal(
+        'Exact sum of usdTotalCost over the customers priced by currency code that carry one.',
+      ),
+      customers: count,
+    }),
+    customers: count.describe('Monthly records summed.'),
+    customersWithoutTotal: count.describe('Records left out: no totalCost, or one that is not a number.'),
+  }),
+  "Computed by the app from every customer's CustomerMonthlyUsageRecord of the snapshot.",
+);
+
 export const PartnerUsageSummarySchema = named(
   'PartnerUsageSummary',
   z.object({
@@ -120,6 +154,10 @@ export const PartnerUsageSummarySchema = named(
     billingPeriod: BillingPeriodSchema,
     ...money,
     lastModifiedDate: dateTime.nullable(),
+    customerTotals: CustomerTotalsSchema.nullable().describe(
+      "The app's own totals over every customer's monthly record of this snapshot, Azure plans included; " +
+        "totalCost above is Partner Center's figure, which leaves Azure plans out. Null for snapshots taken before these existed.",
+    ),
   }),
 );
 

@@ -6,6 +6,7 @@ import type {
   SubscriptionMonthlyUsageRecord,
 } from './usage';
 import type { RunRecord } from './runs';
+import type { CustomerTotals } from './customerTotals';
 
 export interface SnapshotInfo {
   /** Id of the run that wrote this view. */
@@ -55,6 +56,14 @@ export interface HistoryPoint {
   currencyLocale?: string;
 }
 
+export interface PartnerSummaryView {
+  snapshot: SnapshotInfo;
+  /** Partner Center's own summary, as sent (its totalCost leaves Azure plans out). */
+  summary: PartnerUsageSummary;
+  /** The app's totals over every customer's monthly record of the run; absent in views written before them. */
+  customerTotals?: CustomerTotals;
+}
+
 /** Customer or subscription lookups: unknown to the cache, known but not yet snapshotted, or found. */
 export type Lookup<T> = { status: 'found'; value: T } | { status: 'unknown' } | { status: 'notSnapshotted' };
 
@@ -70,7 +79,7 @@ export type SubscriptionLookup<T> = Lookup<T> | { status: 'customerUnknown' };
  * customer's rows. Implemented over Table Storage by the storage adapter; written by the snapshot.
  */
 export interface UsageReader {
-  getPartnerSummary(): Promise<{ snapshot: SnapshotInfo; summary: PartnerUsageSummary } | undefined>;
+  getPartnerSummary(): Promise<PartnerSummaryView | undefined>;
   /** The latest complete customers list, filtered and paged. Undefined before the first snapshot. */
   listCustomers(query: {
     filter: CustomerListFilter;

@@ -1,5 +1,5 @@
 import { odata, type TableClient, type TableEntityResult } from '@azure/data-tables';
-import type { CustomerMonthlyUsageRecord, PartnerUsageSummary } from '../domain/usage';
+import type { CustomerMonthlyUsageRecord } from '../domain/usage';
 import { InvalidContinuationTokenError } from './errors';
 import {
   customerPartition,
@@ -14,7 +14,12 @@ import {
 } from './keys';
 import type { TableMetrics } from './partitionWriter';
 import { toRunRecord, type RunRecord, type RunStore } from '../domain/runs';
-import type { CustomerViewBody, SubscriptionViewBody, ViewState } from './tableSnapshotWriter';
+import type {
+  CustomerViewBody,
+  PartnerViewBody,
+  SubscriptionViewBody,
+  ViewState,
+} from './tableSnapshotWriter';
 import type {
   CustomerListFilter,
   CustomerView,
@@ -22,6 +27,7 @@ import type {
   Lookup,
   SubscriptionLookup,
   Page,
+  PartnerSummaryView,
   SnapshotInfo,
   SubscriptionResourcesView,
   UsageReader,
@@ -77,10 +83,12 @@ export class TableUsageReader implements UsageReader {
     return partner.snapshot;
   }
 
-  async getPartnerSummary(): Promise<{ snapshot: SnapshotInfo; summary: PartnerUsageSummary } | undefined> {
-    const view = await this.readView<PartnerUsageSummary>(this.tables.customers, PARTNER_PARTITION);
+  async getPartnerSummary(): Promise<PartnerSummaryView | undefined> {
+    const view = await this.readView<PartnerViewBody>(this.tables.customers, PARTNER_PARTITION);
     if (!view || view.header.state !== 'found') return undefined;
-    return { snapshot: snapshotOf(view.header), summary: view.body };
+    // Views written before the app's totals existed have none.
+    const { customerTotals, ...summary } = view.body;
+    return { snapshot: snapshotOf(view.header), summary, ...(customerTotals ? { customerTotals } : {}) };
   }
 
   async listCustomers(query: {

@@ -4,6 +4,7 @@ import { registeredFunctions, triggerOf, type RegisteredFunction } from '../../d
 import { startLocalHost, type LocalHost } from '../../dev/localHost/host';
 import { startSandbox, type Sandbox } from '../../dev/sandbox';
 import { SANDBOX_DEFAULTS } from '../../dev/sandbox/defaults';
+import { MONEY_SCALE } from '../../dev/sandbox/money';
 import { compareDecimal } from '../../src/domain/decimal';
 import { resetDependencies } from '../../src/app/dependencies';
 import { azuriteConnectionString, uniqueTablePrefix } from '../support/tables';
@@ -426,3 +427,82 @@ test('when a snapshot runs after a change, then the budget comes from the snapsh
   expect(compareDecimal(body.amount as string, '4321.5')).toBe(0);
   expect(answer.headers.get('x-snapshot-run-id')).toBe(runId);
 }, 120_000);
+
+describe('the partner summary', () => {
+  test("when it is read, then customerTotals sum every customer's monthly record per currency, Azure plans included, exactly as the sandbox's figures", async () => {
+    const answer = await send('/v1/partner/usage-summary');
+    expect(answer.status).toBe(200);
+    expectConforms('/v1/partner/usage-summary', 'get', answer);
+    const { snapshot, data } = json<{
+      snapshot: { takenAt: string };
+      data: {
+        totalCost: string;
+        customerTotals: {
+          byCurrency: Array<{
+            currencyCode: string | null;
+            currencyLocale: string | null;
+            totalCost: string;
+            customers: number;
+            azurePlanCustomers: number;
+          }>;
+          usd: { totalCost: string; customers: number };
+          customers: number;
+          customersWithoutTotal: number;
+        };
+      };
+    }>(answer);
+    // The sandbox's own figures (exact integers at 18 decimals), summed here without the app's code.
+    const expected = new Map<string, { total: bigint; customers: number; azurePlanCustomers: number }>();
+    let usd = 0n;
+    let usdCustomers = 0;
+    let azurePlans = 0;
+    for (let i = 0; i < CUSTOMERS; i++) {
+      const usage = sandbox.customerUsage(i, snapshot.takenAt);
+      const c = usage.customer;
+      const plan = c.kind === 'azurePlan';
+      const key = plan ? `code ${c.currencyCode}` : `locale ${c.currencyLocale}`;
+      const group = expected.get(key) ?? { total: 0n, customers: 0, azurePlanCustomers: 0 };
+      group.total += usage.totalCost;
+      group.customers++;
+      if (plan) {
+        group.azurePlanCustomers++;
+        azurePlans++;
+        usd += usage.usdTotalCost;
+        usdCustomers++;
+      }
+      expected.set(key, group);
+    }
+    expect(azurePlans).toBeGreaterThan(0);
+    expect(azurePlans).toBeLessThan(CUSTOMERS);
+    const totals = data.customerTotals;
+    expect(totals).toMatchObject({ customers: CUSTOMERS, customersWithoutTotal: 0 });
+    const served = new Map(
+      totals.byCurrency.map((t) => [
+        t.currencyCode ? `code ${t.currencyCode}` : `locale ${t.currencyLocale}`,
+        t,
+      ]),
+    );
+    expect([...served.keys()].sort()).toEqual([...expected.keys()].sort());
+    for (const [key, group] of expected) {
+      const t = served.get(key);
+      expect({ key, customers: t?.customers, azurePlanCustomers: t?.azurePlanCustomers }).toEqual({
+        key,
+        customers: group.customers,
+        azurePlanCustomers: group.azurePlanCustomers,
+      });
+      expect({ key, equal: compareDecimal(t?.totalCost ?? 'x', `${group.total}e-${MONEY_SCALE}`) }).toEqual({
+        key,
+        equal: 0,
+      });
+    }
+    expect(totals.usd.customers).toBe(usdCustomers);
+    expect(compareDecimal(totals.usd.totalCost, `${usd}e-${MONEY_SCALE}`)).toBe(0);
+    // Partner Center's own figure (Azure plans left out) stays as it sent it, apart from the app's totals.
+    const pc = await fetch(`${sandbox.baseUrl}/v1/usagesummary`, {
+      headers: { Authorization: `Bearer ${sandbox.issueAccessToken()}` },
+    });
+    const pcTotal = /"totalCost":([0-9.]+)/.exec(await pc.text())?.[1];
+    expect(data.totalCost).toBe(pcTotal);
+    expect(totals.byCurrency.some((t) => compareDecimal(t.totalCost, data.totalCost) === 0)).toBe(false);
+  });
+});

@@ -45,6 +45,8 @@ export interface ChangedBudget {
   amount?: Decimal;
   changedAt: string;
   changeId: string;
+  /** The store's version of the row (its ETag), for a replace conditional on it. */
+  version?: string;
 }
 
 /**
@@ -55,8 +57,14 @@ export interface ChangedBudget {
 export interface BudgetStore {
   getChangedBudget(customerId: string): Promise<ChangedBudget | undefined>;
   begin(change: BudgetChange): Promise<void>;
-  /** Marks the change applied and makes it the customer's changed budget, in one transaction. */
-  complete(change: BudgetChange): Promise<void>;
+  /**
+   * Marks the change applied and makes it the customer's changed budget, in one transaction,
+   * unless the changed budget is no longer `expected` (another change completed since it was
+   * read): then only the change's record is written, and the answer is `superseded`.
+   */
+  complete(change: BudgetChange, expected: ChangedBudget | undefined): Promise<'committed' | 'superseded'>;
+  /** Replaces the customer's changed budget, whatever it is. */
+  setChangedBudget(customerId: string, budget: ChangedBudget): Promise<void>;
   /** Forgets a pending change Partner Center refused: nothing of it stays. */
   abandon(change: BudgetChange): Promise<void>;
   /** Newest first. */
@@ -96,24 +104,39 @@ export interface BudgetChangeDependencies {
       amount: Decimal | null,
       options?: { correlationId?: string },
     ): Promise<{ amount?: Decimal }>;
+    getUsageBudget(customerId: string, options?: { correlationId?: string }): Promise<{ amount?: Decimal }>;
   };
   now: () => Date;
   newId: () => string;
   /** A refused change whose pending record could not be removed (storage failing too). */
   onAbandonFailed?: (error: unknown, change: BudgetChange) => void;
+  /** A superseded change whose re-read of Partner Center's budget failed. */
+  onReconcileFailed?: (error: unknown, change: BudgetChange) => void;
 }
 
 /**
  * Sets a customer's budget in Partner Center and then in the cache, recording the change: pending
  * before the PATCH, applied (with Partner Center's answer) after it, in the same transaction that
  * updates the cached budget. A PATCH that fails changes nothing here: the pending record is
- * removed and the error goes to the caller. Racing changes: Partner Center keeps the last PATCH
- * it received, the cache the last completion; both are absolute amounts, so repeating one is safe.
+ * removed and the error goes to the caller. Racing changes for one customer: Partner Center keeps
+ * the last PATCH it received, which need not be the last to complete here; so a change whose
+ * commit finds the cached budget replaced since `expected` was read (another change completed in
+ * between) asks Partner Center what it now holds and caches that. Repeating a change is safe.
+ *
+ * Answers the change as recorded and the changed budget as cached (undefined when a superseded
+ * change could not re-read Partner Center: the other change's budget stays).
  */
 export async function changeBudget(
   deps: BudgetChangeDependencies,
-  input: { customerId: string; amount?: Decimal; oldAmount?: Decimal; actor: BudgetActor },
-): Promise<BudgetChange> {
+  input: {
+    customerId: string;
+    amount?: Decimal;
+    oldAmount?: Decimal;
+    actor: BudgetActor;
+    /** The changed budget as read before (its version makes the commit conditional). */
+    expected: ChangedBudget | undefined;
+  },
+): Promise<{ change: BudgetChange; budget?: ChangedBudget }> {
   const pending: BudgetChange = {
     changeId: deps.newId(),
     customerId: input.customerId,
@@ -123,22 +146,38 @@ export async function changeBudget(
     requestedAmount: input.amount,
     actor: input.actor,
   };
+  const call = { correlationId: pending.changeId };
   await deps.store.begin(pending);
   let answer: { amount?: Decimal };
   try {
-    answer = await deps.partnerCenter.setUsageBudget(input.customerId, input.amount ?? null, {
-      correlationId: pending.changeId,
-    });
+    answer = await deps.partnerCenter.setUsageBudget(input.customerId, input.amount ?? null, call);
   } catch (error) {
     await deps.store.abandon(pending).catch((cleanup: unknown) => deps.onAbandonFailed?.(cleanup, pending));
     throw error;
   }
-  const applied: BudgetChange = {
+  const change: BudgetChange = {
     ...pending,
     state: 'applied',
     appliedAt: deps.now().toISOString(),
     newAmount: answer.amount,
   };
-  await deps.store.complete(applied);
-  return applied;
+  const budget: ChangedBudget = {
+    amount: change.newAmount,
+    changedAt: change.appliedAt as string,
+    changeId: change.changeId,
+  };
+  if ((await deps.store.complete(change, input.expected)) === 'committed') return { change, budget };
+  try {
+    const held = await deps.partnerCenter.getUsageBudget(input.customerId, call);
+    const reconciled: ChangedBudget = {
+      amount: held.amount,
+      changedAt: deps.now().toISOString(),
+      changeId: change.changeId,
+    };
+    await deps.store.setChangedBudget(input.customerId, reconciled);
+    return { change, budget: reconciled };
+  } catch (error) {
+    deps.onReconcileFailed?.(error, change);
+    return { change };
+  }
 }

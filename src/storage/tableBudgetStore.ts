@@ -1,6 +1,6 @@
-import { odata, type TableClient, type TableEntityResult } from '@azure/data-tables';
+import { odata, type TableClient, type TableEntityResult, type TransactionAction } from '@azure/data-tables';
 import type { BudgetChange, BudgetStore, ChangedBudget } from '../domain/budget';
-import { InvalidContinuationTokenError, isNotFound } from './errors';
+import { InvalidContinuationTokenError, isConflict, isNotFound, isPreconditionFailed } from './errors';
 import { BUDGET_CHANGE_PREFIX, BUDGET_ROW, budgetChangeRowKey, budgetPartition } from './keys';
 import { writePartition, type TableMetrics } from './partitionWriter';
 import { isTableToken } from './tableUsageReader';
@@ -30,6 +30,7 @@ export class TableBudgetStore implements BudgetStore {
         amount: text(row, 'amount'),
         changedAt: String(row.changedAt),
         changeId: String(row.changeId),
+        version: row.etag,
       });
     } catch (error) {
       if (isNotFound(error)) return undefined;
@@ -42,27 +43,39 @@ export class TableBudgetStore implements BudgetStore {
     await this.table.createEntity(changeEntity(change));
   }
 
-  async complete(change: BudgetChange): Promise<void> {
-    const partitionKey = budgetPartition(change.customerId);
-    await writePartition(
-      this.table,
-      this.metrics,
-      [],
-      [
-        ['upsert', changeEntity(change), 'Replace'],
-        [
-          'upsert',
-          defined({
-            partitionKey,
-            rowKey: BUDGET_ROW,
-            amount: change.newAmount,
-            changedAt: change.appliedAt,
-            changeId: change.changeId,
-          }),
-          'Replace',
-        ],
-      ],
-    );
+  async complete(
+    change: BudgetChange,
+    expected: ChangedBudget | undefined,
+  ): Promise<'committed' | 'superseded'> {
+    const current = budgetEntity(change.customerId, {
+      amount: change.newAmount,
+      changedAt: change.appliedAt as string,
+      changeId: change.changeId,
+    });
+    // Conditional on the row read before the PATCH: created if there was none, replaced if unchanged.
+    const replace: TransactionAction =
+      expected?.version === undefined
+        ? ['create', current]
+        : ['update', current, 'Replace', { etag: expected.version }];
+    try {
+      await writePartition(
+        this.table,
+        this.metrics,
+        [],
+        [['upsert', changeEntity(change), 'Replace'], replace],
+      );
+      return 'committed';
+    } catch (error) {
+      if (!isConflict(error) && !isPreconditionFailed(error)) throw error;
+    }
+    this.metrics.roundTrips++;
+    await this.table.upsertEntity(changeEntity(change), 'Replace');
+    return 'superseded';
+  }
+
+  async setChangedBudget(customerId: string, budget: ChangedBudget): Promise<void> {
+    this.metrics.roundTrips++;
+    await this.table.upsertEntity(budgetEntity(customerId, budget), 'Replace');
   }
 
   async abandon(change: BudgetChange): Promise<void> {
@@ -92,6 +105,19 @@ export class TableBudgetStore implements BudgetStore {
     if (result.done) return { items: [] };
     return defined({ items: result.value.map(changeOf), continuationToken: result.value.continuationToken });
   }
+}
+
+function budgetEntity(
+  customerId: string,
+  budget: ChangedBudget,
+): Record<string, unknown> & { partitionKey: string; rowKey: string } {
+  return defined({
+    partitionKey: budgetPartition(customerId),
+    rowKey: BUDGET_ROW,
+    amount: budget.amount,
+    changedAt: budget.changedAt,
+    changeId: budget.changeId,
+  });
 }
 
 function changeEntity(

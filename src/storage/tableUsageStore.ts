@@ -68,7 +68,8 @@ export function createUsageStore(tables: TableClients, options: UsageStoreOption
     budgets: {
       getChangedBudget: async (c) => (await ensureTables(), budgets.getChangedBudget(c)),
       begin: async (change) => (await ensureTables(), budgets.begin(change)),
-      complete: (change) => budgets.complete(change),
+      complete: (change, expected) => budgets.complete(change, expected),
+      setChangedBudget: (c, budget) => budgets.setChangedBudget(c, budget),
       abandon: (change) => budgets.abandon(change),
       listChanges: async (c, q) => (await ensureTables(), budgets.listChanges(c, q)),
     },

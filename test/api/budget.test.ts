@@ -506,3 +506,30 @@ describe('the partner summary', () => {
     expect(totals.byCurrency.some((t) => compareDecimal(t.totalCost, data.totalCost) === 0)).toBe(false);
   });
 });
+
+test('when two PUTs race and the one Partner Center took first completes last, then the cache ends with what Partner Center holds, and both are recorded', async () => {
+  const id = customer(true, 5);
+  // A's PATCH is applied at once but its answer stalls; B's is applied after it and answers at once.
+  sandbox.faults.set({ slowBody: 1, slowBodyMs: 1500 });
+  sandbox.counters.reset();
+  const first = put(id, '{"amount":"111"}');
+  const deadline = Date.now() + 10_000;
+  while (patches()['200'] === undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  expect(patches()).toEqual({ '200': 1 });
+  sandbox.faults.clear();
+  const second = await put(id, '{"amount":"222"}');
+  expect(second.status).toBe(200);
+  const a = await first;
+  expect(a.status).toBe(200);
+  expect(await partnerCenterBudget(id)).toBe('222');
+  // A's change is what Partner Center answered to A; the cache took Partner Center's budget after it.
+  const answered = json<{ data: { budget: BudgetBody; change: ChangeBody } }>(a).data;
+  expect(answered.change).toMatchObject({ state: 'applied', requestedAmount: '111', newAmount: '111' });
+  expect(answered.budget).toMatchObject({ amount: '222', source: 'change' });
+  expect((await budgetOf(id)).body).toMatchObject({ amount: '222', source: 'change' });
+  // Newest request first.
+  expect((await changesOf(id)).map((c) => [c.state, c.newAmount])).toEqual([
+    ['applied', '222'],
+    ['applied', '111'],
+  ]);
+}, 30_000);

@@ -5,6 +5,7 @@ import {
   type BudgetActor,
   type BudgetChangeDependencies,
   type BudgetStore,
+  type ChangedBudget,
   type EffectiveBudget,
 } from '../../domain/budget';
 import { errorCode } from '../../domain/errors';
@@ -77,28 +78,32 @@ export function createBudgetChangeHandler(deps: BudgetChangeHandlerDependencies)
         readQuery(request.query, QUERIES.none);
         chooseFormat(request.headers.get('accept'), undefined, ['json']);
         const amount = await readBudgetRequest(request);
-        const { budget: before } = await currentBudget(deps, customerId, { requireBudget: false });
+        const before = await currentBudget(deps, customerId, { requireBudget: false });
         const log = contextLogger(context);
-        const change = await changeBudget(
+        const { change, budget } = await changeBudget(
           {
             ...deps,
             store: deps.budgets,
             now,
             onAbandonFailed: (error, pending) =>
-              log.error(
-                'budget change refused by Partner Center, and its pending record could not be removed',
-                {
-                  error,
-                  customerId,
-                  changeId: pending.changeId,
-                },
-              ),
+              log.error('budget change refused, and its pending record could not be removed', {
+                error,
+                customerId,
+                changeId: pending.changeId,
+              }),
+            onReconcileFailed: (error, applied) =>
+              log.warn('budget change raced another; Partner Center could not be re-read', {
+                error,
+                customerId,
+                changeId: applied.changeId,
+              }),
           },
           {
             customerId,
             amount,
-            oldAmount: before?.amount,
+            oldAmount: before.budget?.amount,
             actor: actorOf(request, deps.platformAuthentication),
+            expected: before.changed,
           },
         ).catch((error: unknown) => {
           throw partnerCenterFailure(error, customerId);
@@ -109,13 +114,13 @@ export function createBudgetChangeHandler(deps: BudgetChangeHandlerDependencies)
           oldAmount: change.oldAmount ?? null,
           newAmount: change.newAmount ?? null,
         });
+        // A change that raced another caches what Partner Center then held; if even that failed, what is cached now.
+        const cached = budget
+          ? { amount: budget.amount, source: 'change' as const, asOf: budget.changedAt }
+          : (await currentBudget(deps, customerId, { requireBudget: false })).budget;
         return json(200, {
           data: {
-            budget: customerBudgetBody(customerId, {
-              amount: change.newAmount,
-              source: 'change',
-              asOf: change.appliedAt as string,
-            }),
+            budget: customerBudgetBody(customerId, cached as EffectiveBudget),
             change: budgetChangeBody(change),
           },
         });
@@ -151,7 +156,7 @@ async function currentBudget(
   deps: { reader: Pick<UsageReader, 'getCustomer'>; budgets: BudgetStore },
   customerId: string,
   options: { requireBudget: boolean },
-): Promise<{ view?: CustomerView; budget?: EffectiveBudget }> {
+): Promise<{ view?: CustomerView; budget?: EffectiveBudget; changed?: ChangedBudget }> {
   const [lookup, changed] = await Promise.all([
     deps.reader.getCustomer(customerId),
     deps.budgets.getChangedBudget(customerId),
@@ -167,7 +172,7 @@ async function currentBudget(
     view && { amount: view.summary?.budget, takenAt: view.snapshot.takenAt },
     changed,
   );
-  return { view, budget };
+  return { view, budget, changed };
 }
 
 const MAX_BODY_CHARS = 1024;

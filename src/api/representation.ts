@@ -8,14 +8,12 @@ import type {
 import { hasResourceBreakdown } from '../domain/usage';
 import type { HistoryPoint, SnapshotInfo } from '../domain/usageReader';
 import type { RunRecord } from '../domain/runs';
-import type { BudgetChange, EffectiveBudget } from '../domain/budget';
-import type { CustomerTotals } from '../domain/customerTotals';
 import type { z } from 'zod';
 import { ISO_DATE_PREFIX } from '../domain/patterns';
+import type { BudgetChange, EffectiveBudget } from '../domain/budget';
+import type { CustomerTotals } from '../domain/customerTotals';
 import type {
   BillingPeriodSchema,
-  BudgetChangeSchema,
-  CustomerBudgetSchema,
   CustomerRecordSchema,
   CustomerUsageSummarySchema,
   HistoryPointSchema,
@@ -25,6 +23,8 @@ import type {
   SnapshotSchema,
   SubscriptionRecordSchema,
   SubscriptionResourcesSchema,
+  BudgetChangeSchema,
+  CustomerBudgetSchema,
 } from './schemas';
 
 /**

@@ -51,6 +51,10 @@ const format = formatParameter.describe(
  */
 export const QUERIES = {
   none: z.object({}),
+  budgetChanges: z.object({
+    limit: pageSize(MAX_RUNS, DEFAULT_RUNS, `How many changes, 1-${MAX_RUNS}.`),
+    continuationToken,
+  }),
   customers: z.object({
     limit,
     continuationToken,
@@ -71,10 +75,6 @@ export const QUERIES = {
     continuationToken,
   }),
   runs: z.object({ limit: pageSize(MAX_RUNS, DEFAULT_RUNS, `How many runs, 1-${MAX_RUNS}.`) }),
-  budgetChanges: z.object({
-    limit: pageSize(MAX_RUNS, DEFAULT_RUNS, `How many changes, 1-${MAX_RUNS}.`),
-    continuationToken,
-  }),
 } satisfies Record<string, z.ZodObject>;
 
 const money = {

@@ -1,3 +1,4 @@
+import type { CustomerTotals } from './customerTotals';
 import type {
   AzureResourceMonthlyUsageRecord,
   CustomerMonthlyUsageRecord,
@@ -6,7 +7,6 @@ import type {
   SubscriptionMonthlyUsageRecord,
 } from './usage';
 import type { RunRecord } from './runs';
-import type { CustomerTotals } from './customerTotals';
 
 export interface SnapshotInfo {
   /** Id of the run that wrote this view. */
@@ -15,6 +15,14 @@ export interface SnapshotInfo {
   takenAt: string;
   billingStartDate?: string;
   billingEndDate?: string;
+}
+
+export interface PartnerSummaryView {
+  snapshot: SnapshotInfo;
+  /** Partner Center's own summary, as sent (its totalCost leaves Azure plans out). */
+  summary: PartnerUsageSummary;
+  /** The app's totals over every customer's monthly record of the run; absent in views written before them. */
+  customerTotals?: CustomerTotals;
 }
 
 export interface Page<T> {
@@ -54,14 +62,6 @@ export interface HistoryPoint {
   usdTotalCost?: string;
   currencyCode?: string;
   currencyLocale?: string;
-}
-
-export interface PartnerSummaryView {
-  snapshot: SnapshotInfo;
-  /** Partner Center's own summary, as sent (its totalCost leaves Azure plans out). */
-  summary: PartnerUsageSummary;
-  /** The app's totals over every customer's monthly record of the run; absent in views written before them. */
-  customerTotals?: CustomerTotals;
 }
 
 /** Customer or subscription lookups: unknown to the cache, known but not yet snapshotted, or found. */

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { HttpMethod } from '@azure/functions';
 import { ALL_METHODS, endpoint, type ApiHandler } from '../api/endpoint';
 import {
@@ -16,6 +17,7 @@ import { createSnapshotsHandler } from '../api/handlers/snapshots';
 import { createSubscriptionHistoryHandler } from '../api/handlers/subscriptionHistory';
 import { createSubscriptionResourcesHandler } from '../api/handlers/subscriptionResources';
 import { createHealthHandler } from '../api/health';
+import { platformAuthenticationEnabled } from '../config/settings';
 import {
   COMMON_ERRORS,
   errorAnswer,
@@ -29,8 +31,6 @@ import { CUSTOMER_COLUMNS, RESOURCE_COLUMNS } from '../api/csv';
 import { QUERIES } from '../api/schemas';
 import { dependencies, type Dependencies } from '../app/dependencies';
 import { APP_VERSION } from '../version';
-import { randomUUID } from 'node:crypto';
-import { platformAuthenticationEnabled } from '../config/settings';
 
 /**
  * One HTTP function: what the Functions host indexes, how its handler is built, and how the
@@ -202,29 +202,6 @@ export const HTTP_FUNCTIONS: readonly HttpFunction[] = [
     },
   },
   {
-    name: 'subscriptionHistory',
-    route: 'v1/customers/{customerId}/subscriptions/{subscriptionId}/history',
-    methods: ALL_METHODS,
-    authLevel: 'function',
-    create: (root) => createSubscriptionHistoryHandler(pagedReads(root)),
-    document: {
-      get: usageGet({
-        operationId: 'getSubscriptionHistory',
-        summary: "The subscription's total per snapshot, newest first, paged.",
-        schema: 'HistoryResponse',
-        paged: true,
-        snapshotMayBeNull: true,
-        parameters: [
-          pathParameter('customerId'),
-          pathParameter('subscriptionId'),
-          ...queryParameters(QUERIES.history),
-        ],
-        notFound:
-          'CustomerNotFound (the customer is unknown), SubscriptionNotFound or SubscriptionNotSnapshotted.',
-      }),
-    },
-  },
-  {
     name: 'customerBudget',
     route: BUDGET_ROUTE,
     // Every method but PUT, which the admin-level function below serves.
@@ -325,6 +302,29 @@ export const HTTP_FUNCTIONS: readonly HttpFunction[] = [
           ...COMMON_ERRORS,
         },
       },
+    },
+  },
+  {
+    name: 'subscriptionHistory',
+    route: 'v1/customers/{customerId}/subscriptions/{subscriptionId}/history',
+    methods: ALL_METHODS,
+    authLevel: 'function',
+    create: (root) => createSubscriptionHistoryHandler(pagedReads(root)),
+    document: {
+      get: usageGet({
+        operationId: 'getSubscriptionHistory',
+        summary: "The subscription's total per snapshot, newest first, paged.",
+        schema: 'HistoryResponse',
+        paged: true,
+        snapshotMayBeNull: true,
+        parameters: [
+          pathParameter('customerId'),
+          pathParameter('subscriptionId'),
+          ...queryParameters(QUERIES.history),
+        ],
+        notFound:
+          'CustomerNotFound (the customer is unknown), SubscriptionNotFound or SubscriptionNotSnapshotted.',
+      }),
     },
   },
   {

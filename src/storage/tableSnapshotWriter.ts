@@ -1,7 +1,7 @@
-import { sumCustomerTotals, type CustomerTotals, type TotalsRecord } from '../domain/customerTotals';
 import { randomBytes } from 'node:crypto';
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import { isOverBudget } from '../domain/budget';
+import { sumCustomerTotals, type CustomerTotals, type TotalsRecord } from '../domain/customerTotals';
 import type {
   AzureResourceMonthlyUsageRecord,
   CustomerMonthlyUsageRecord,

@@ -23,11 +23,11 @@ import type {
 import type {
   CustomerListFilter,
   CustomerView,
+  PartnerSummaryView,
   HistoryPoint,
   Lookup,
   SubscriptionLookup,
   Page,
-  PartnerSummaryView,
   SnapshotInfo,
   SubscriptionResourcesView,
   UsageReader,

@@ -88,12 +88,12 @@ describe('routes and document agree', () => {
     expect(level).toMatchObject({
       'v1/partner/usage-summary': 'function',
       'v1/customers': 'function',
+      'v1/customers/{customerId}/budget/changes': 'admin',
       'v1/customers/{customerId}/usage-summary': 'function',
       'v1/customers/{customerId}/subscriptions': 'function',
       'v1/customers/{customerId}/subscriptions/{subscriptionId}/resources': 'function',
       'v1/customers/{customerId}/history': 'function',
       'v1/customers/{customerId}/subscriptions/{subscriptionId}/history': 'function',
-      'v1/customers/{customerId}/budget/changes': 'admin',
       'v1/snapshots': 'admin',
       'v1/openapi.json': 'anonymous',
       health: 'anonymous',
@@ -111,6 +111,7 @@ interface Deps {
 }
 const c1 = customerId(1);
 const s1 = subscriptionId(1, 1);
+const budget = '/v1/customers/{customerId}/budget';
 
 interface Case {
   path: string;
@@ -125,7 +126,6 @@ interface Case {
 const summary = '/v1/customers/{customerId}/usage-summary';
 const resources = '/v1/customers/{customerId}/subscriptions/{subscriptionId}/resources';
 const subHistory = '/v1/customers/{customerId}/subscriptions/{subscriptionId}/history';
-const budget = '/v1/customers/{customerId}/budget';
 const cases: Case[] = [
   {
     path: '/v1/partner/usage-summary',

@@ -330,26 +330,6 @@ export const RunsResponseSchema = named('RunsResponse', z.object({ data: z.array
 /** @public Registered by name; the OpenAPI document refers to it with ref(). */
 export const RunResponseSchema = named('RunResponse', z.object({ data: RunSchema }));
 
-/** @public Registered by name; the OpenAPI document refers to it with ref(). */
-export const HealthSchema = named(
-  'Health',
-  z.object({
-    status: z.enum(['ok', 'unhealthy']),
-    version: z.string(),
-    failed: z.array(z.string()).describe('Names of the checks that failed.'),
-    checks: z
-      .record(
-        z.string(),
-        z.object({
-          ok: z.boolean(),
-          durationMs: count,
-          error: z.string().optional().describe('An error class or code, when the check failed.'),
-        }),
-      )
-      .describe('One entry per dependency checked (storage, secrets).'),
-  }),
-);
-
 // ---- customer budget (GET function level, PUT admin) ----
 
 /**
@@ -440,4 +420,24 @@ export const BudgetChangeResponseSchema = named(
 export const BudgetChangesResponseSchema = named(
   'BudgetChangesResponse',
   z.object({ data: z.array(BudgetChangeSchema), continuationToken: ContinuationTokenSchema }),
+);
+
+/** @public Registered by name; the OpenAPI document refers to it with ref(). */
+export const HealthSchema = named(
+  'Health',
+  z.object({
+    status: z.enum(['ok', 'unhealthy']),
+    version: z.string(),
+    failed: z.array(z.string()).describe('Names of the checks that failed.'),
+    checks: z
+      .record(
+        z.string(),
+        z.object({
+          ok: z.boolean(),
+          durationMs: count,
+          error: z.string().optional().describe('An error class or code, when the check failed.'),
+        }),
+      )
+      .describe('One entry per dependency checked (storage, secrets).'),
+  }),
 );

@@ -262,34 +262,6 @@ const cases: Case[] = [
     params: { customerId: customerId(7), subscriptionId: subscriptionId(7, 1) },
     status: 404,
   },
-  {
-    path: '/v1/snapshots',
-    handler: (d) => createSnapshotsHandler(d.runs),
-    url: '/',
-    status: 200,
-  },
-  {
-    path: '/v1/snapshots',
-    method: 'post',
-    handler: (d) => createSnapshotsHandler(d.runs),
-    url: '/',
-    status: 202,
-  },
-  {
-    path: '/v1/snapshots',
-    method: 'post',
-    handler: (d) => createSnapshotsHandler(d.runs),
-    url: '/',
-    status: 409,
-  },
-  {
-    path: '/v1/snapshots',
-    method: 'get',
-    handler: (d) => createSnapshotsHandler(d.runs),
-    url: '/?x=1',
-    status: 400,
-  },
-  { path: '/v1/openapi.json', handler: () => createOpenApiHandler(HTTP_FUNCTIONS), url: '/', status: 200 },
   ...[1, 2].map((n) => ({
     path: budget,
     handler: (d: Deps) => createCustomerBudgetHandler(d.budgets),
@@ -326,14 +298,35 @@ const cases: Case[] = [
     params: { customerId: customerId(99) },
     status: 404,
   },
+  {
+    path: '/v1/snapshots',
+    handler: (d) => createSnapshotsHandler(d.runs),
+    url: '/',
+    status: 200,
+  },
+  {
+    path: '/v1/snapshots',
+    method: 'post',
+    handler: (d) => createSnapshotsHandler(d.runs),
+    url: '/',
+    status: 202,
+  },
+  {
+    path: '/v1/snapshots',
+    method: 'post',
+    handler: (d) => createSnapshotsHandler(d.runs),
+    url: '/',
+    status: 409,
+  },
+  {
+    path: '/v1/snapshots',
+    method: 'get',
+    handler: (d) => createSnapshotsHandler(d.runs),
+    url: '/?x=1',
+    status: 400,
+  },
+  { path: '/v1/openapi.json', handler: () => createOpenApiHandler(HTTP_FUNCTIONS), url: '/', status: 200 },
 ];
-
-/** The budget store on Azurite, beside either backend: budgets have no in-memory double. */
-async function budgetDeps(reader: UsageApiDependencies['reader']): Promise<BudgetReadDependencies> {
-  const usage = createUsageStore(testTables({ tablePrefix: uniqueTablePrefix('oab') }));
-  await usage.ensureTables();
-  return { reader, settings: apiSettings, clock, budgets: usage.budgets };
-}
 
 const backends: Array<[string, (state?: MemoryState) => Promise<Backend>]> = [
   ['Azurite', (state) => azuriteBackend(state)],
@@ -424,3 +417,10 @@ test('when each documented query parameter is sent, then the route knows it; an 
   }
   expect(seen.size).toBe(Object.keys(doc.paths).length - 1); // all but /health (not an API handler)
 });
+
+/** The budget store on Azurite, beside either backend: budgets have no in-memory double. */
+async function budgetDeps(reader: UsageApiDependencies['reader']): Promise<BudgetReadDependencies> {
+  const usage = createUsageStore(testTables({ tablePrefix: uniqueTablePrefix('oab') }));
+  await usage.ensureTables();
+  return { reader, settings: apiSettings, clock, budgets: usage.budgets };
+}

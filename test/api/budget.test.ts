@@ -328,6 +328,7 @@ describe('PUT …/budget (master key only)', () => {
       const before = await budgetOf(id);
       const answer = await put(id, body);
       expect([answer.status, json<{ error: { code: string } }>(answer).error.code]).toEqual([status, code]);
+      expectConforms(BUDGET, 'put', answer);
       expect(patches()).toEqual({});
       expect((await budgetOf(id)).answer.text).toBe(before.answer.text);
     },
@@ -341,6 +342,7 @@ describe('PUT …/budget (master key only)', () => {
       415,
       'UnsupportedMediaType',
     ]);
+    expectConforms(BUDGET, 'put', plain);
     const unknown = await put('00000000-0000-4000-8000-000000000000', '{"amount":"1"}');
     expect([unknown.status, json<{ error: { code: string } }>(unknown).error.code]).toEqual([
       404,

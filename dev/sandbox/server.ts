@@ -60,6 +60,11 @@ export interface Sandbox {
   azurePlanUsage(customer: number | string, planId: string, at?: Date | string | number): AzurePlanUsage;
   /** Turns the UTF-8 BOM on Partner Center bodies on or off. */
   setBom(enabled: boolean): void;
+  /**
+   * false: the signed-in user may read but not write (no Admin agent role), so every PATCH answers
+   * 403 and changes nothing; true (the default) lets writes through again.
+   */
+  setWriteAccess(allowed: boolean): void;
   /** Makes a refresh token fail with invalid_grant from now on. False if it was never issued. */
   revokeRefreshToken(token: string): boolean;
   /** The newest refresh token the token endpoint handed out. */
@@ -111,6 +116,7 @@ class SandboxServer {
   private readonly http: Server;
   private readonly graph: GraphSide;
   private bom: boolean;
+  private writeAccess = true;
   private sequence = 0;
   private totalsCache: { asOf: number; version: number; totals: PartnerTotals } | undefined;
 
@@ -187,6 +193,9 @@ class SandboxServer {
       },
       setBom: (enabled) => {
         this.bom = enabled;
+      },
+      setWriteAccess: (allowed) => {
+        this.writeAccess = allowed;
       },
       revokeRefreshToken: (token) => this.tokens.revokeRefreshToken(token),
       latestRefreshToken: () => this.tokens.latestRefreshToken,
@@ -302,6 +311,14 @@ class SandboxServer {
         realm,
         'The access token lacks the multi-factor authentication claim required for App+User calls.',
         900421,
+      );
+    }
+    if (route.method === 'PATCH' && !this.writeAccess) {
+      // Assumed body: the notes do not document the refusal a user without the Admin agent role gets.
+      return partnerCenterError(
+        403,
+        403,
+        'The user does not have the Admin agent role required for this operation.',
       );
     }
     const decision = this.throttle.take(this.options.tenantId, route.customerScoped ? params[0] : undefined);

@@ -22,18 +22,27 @@ export const ALL_METHODS = [
 /** What a 503 StorageUnavailable asks the caller to wait before trying again. */
 const STORAGE_RETRY_AFTER_SECONDS = 5;
 
-type Served = Partial<Record<'GET' | 'POST', ApiHandler>>;
+type Served = Partial<Record<'GET' | 'POST' | 'PUT', ApiHandler>>;
 
 /**
  * One route's methods: HEAD answers as GET without a body, OPTIONS lists what is allowed, any
  * other method is 405 with `Allow`. Caller errors become their JSON error; Table Storage down or
  * not answering is 503 StorageUnavailable with `Retry-After`; anything else is logged and answered
- * with a bare 500 InternalError that says nothing about the cause.
+ * with a bare 500 InternalError that says nothing about the cause. `servedElsewhere` names the
+ * methods another function of the same route serves (at another auth level), for `Allow`.
  */
-export function endpoint(served: Served): ApiHandler {
-  const allow = [...(served.GET ? ['GET', 'HEAD'] : []), ...(served.POST ? ['POST'] : []), 'OPTIONS'].join(
-    ', ',
-  );
+export function endpoint(
+  served: Served,
+  options: { servedElsewhere?: ReadonlyArray<keyof Served> } = {},
+): ApiHandler {
+  const has = (method: keyof Served) =>
+    served[method] !== undefined || options.servedElsewhere?.includes(method);
+  const allow = [
+    ...(has('GET') ? ['GET', 'HEAD'] : []),
+    ...(has('POST') ? ['POST'] : []),
+    ...(has('PUT') ? ['PUT'] : []),
+    'OPTIONS',
+  ].join(', ');
   return async (request, context) => {
     const method = request.method.toUpperCase();
     try {

@@ -99,9 +99,12 @@ export function usageGet(options: {
   /** History: the snapshot headers are absent on an empty page, whose snapshot is null. */
   snapshotMayBeNull?: boolean;
   notFound: string;
+  /** Cache-Control's description, when the route does not cache until the next snapshot. */
+  cacheControl?: string;
 }): Schema {
   const headers = {
     ...cachingHeaders,
+    ...(options.cacheControl ? { 'Cache-Control': header(options.cacheControl, true) } : {}),
     ...snapshotHeaders(!options.snapshotMayBeNull),
     ...(options.paged ? pagingHeaders : {}),
   };
@@ -189,24 +192,22 @@ const SECURITY: Record<DocumentedRoute['authLevel'], unknown[]> = {
   admin: [{ masterKey: [] }],
 };
 
+/**
+ * One path item per route. Several entries may share a route when their methods differ in auth
+ * level (a function-level GET and an admin PUT): their operations merge into one path item, each
+ * with the security of its own entry.
+ */
 function documentedPaths(routes: readonly DocumentedRoute[]): Record<string, unknown> {
-  return Object.fromEntries(
-    routes.flatMap(({ route, authLevel, document }) =>
-      document
-        ? [
-            [
-              `/${route}`,
-              Object.fromEntries(
-                Object.entries(document).map(([method, operation]) => [
-                  method,
-                  { ...operation, security: SECURITY[authLevel] },
-                ]),
-              ),
-            ],
-          ]
-        : [],
-    ),
-  );
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const { route, authLevel, document } of routes) {
+    if (!document) continue;
+    const item = (paths[`/${route}`] ??= {});
+    for (const [method, operation] of Object.entries(document)) {
+      if (item[method]) throw new Error(`${method.toUpperCase()} /${route} is documented twice`);
+      item[method] = { ...operation, security: SECURITY[authLevel] };
+    }
+  }
+  return paths;
 }
 
 /** The document for these routes: each entry of the route table that carries `document`. */
@@ -227,6 +228,10 @@ export function openApiDocument(routes: readonly DocumentedRoute[]): Record<stri
     tags: [
       { name: 'usage', description: 'Cached usage data.' },
       { name: 'snapshots', description: 'Snapshot runs (admin).' },
+      {
+        name: 'budgets',
+        description: 'Changing spending budgets in Partner Center, and their audit trail (admin).',
+      },
       { name: 'meta', description: 'Health and this document.' },
     ],
     paths: documentedPaths(routes),

@@ -17,6 +17,8 @@ import type { HistoryPoint, ResourceGroupHistoryPoint, SnapshotInfo } from '../d
 import type { RunRecord } from '../domain/runs';
 import type { z } from 'zod';
 import { ISO_DATE_PREFIX } from '../domain/patterns';
+import type { BudgetChange, EffectiveBudget } from '../domain/budget';
+import type { CustomerTotals } from '../domain/customerTotals';
 import type {
   AzureSubscriptionCostSchema,
   BillingPeriodSchema,
@@ -33,6 +35,8 @@ import type {
   SnapshotSchema,
   SubscriptionRecordSchema,
   SubscriptionResourcesSchema,
+  BudgetChangeSchema,
+  CustomerBudgetSchema,
 } from './schemas';
 
 /**
@@ -123,7 +127,10 @@ export function snapshotMeta(
   };
 }
 
-export function partnerSummaryBody(summary: PartnerUsageSummary): PartnerUsageSummaryBody {
+export function partnerSummaryBody(
+  summary: PartnerUsageSummary,
+  customerTotals?: CustomerTotals,
+): PartnerUsageSummaryBody {
   return {
     partnerId: summary.id,
     name: summary.name ?? null,
@@ -133,6 +140,20 @@ export function partnerSummaryBody(summary: PartnerUsageSummary): PartnerUsageSu
     billingPeriod: { start: isoDate(summary.billingStartDate), end: isoDate(summary.billingEndDate) },
     ...money(summary),
     lastModifiedDate: isoDate(summary.lastModifiedDate),
+    customerTotals: customerTotals
+      ? {
+          byCurrency: customerTotals.byCurrency.map((t) => ({
+            currencyCode: t.currencyCode ?? null,
+            currencyLocale: t.currencyLocale ?? null,
+            totalCost: t.totalCost,
+            customers: t.customers,
+            azurePlanCustomers: t.azurePlanCustomers,
+          })),
+          usd: customerTotals.usd,
+          customers: customerTotals.customers,
+          customersWithoutTotal: customerTotals.customersWithoutTotal,
+        }
+      : null,
   };
 }
 
@@ -342,5 +363,26 @@ export function runBody(run: RunRecord): RunBody {
       resourcesWritten: run.counts.resourcesWritten,
     },
     invocations: run.invocations ?? 0,
+  };
+}
+
+export type CustomerBudgetBody = z.infer<typeof CustomerBudgetSchema>;
+export type BudgetChangeBody = z.infer<typeof BudgetChangeSchema>;
+
+export function customerBudgetBody(customerId: string, budget: EffectiveBudget): CustomerBudgetBody {
+  return { customerId, amount: budget.amount ?? null, source: budget.source, asOf: isoDate(budget.asOf) };
+}
+
+export function budgetChangeBody(change: BudgetChange): BudgetChangeBody {
+  return {
+    changeId: change.changeId,
+    customerId: change.customerId,
+    state: change.state,
+    requestedAt: isoDate(change.requestedAt),
+    appliedAt: isoDate(change.appliedAt),
+    oldAmount: change.oldAmount ?? null,
+    requestedAmount: change.requestedAmount ?? null,
+    newAmount: change.newAmount ?? null,
+    changedBy: { key: change.actor.key, principal: change.actor.principal ?? null },
   };
 }

@@ -64,6 +64,10 @@ const historyQuery = {
  */
 export const QUERIES = {
   none: z.object({}),
+  budgetChanges: z.object({
+    limit: pageSize(MAX_RUNS, DEFAULT_RUNS, `How many changes, 1-${MAX_RUNS}.`),
+    continuationToken,
+  }),
   customers: z.object({
     limit,
     continuationToken,
@@ -113,6 +117,40 @@ export const SnapshotSchema = named(
   'Which snapshot the data comes from.',
 );
 
+const CustomerTotalsSchema = named(
+  'CustomerTotals',
+  z.object({
+    byCurrency: z
+      .array(
+        z.object({
+          currencyCode: z
+            .string()
+            .nullable()
+            .describe('ISO 4217 code (customers priced by currency, Azure plans).'),
+          currencyLocale: z
+            .string()
+            .nullable()
+            .describe('Pricing locale, for customers without a currency code (legacy).'),
+          totalCost: decimal("Exact sum of the customers' totalCost in this currency."),
+          customers: count,
+          azurePlanCustomers: count.describe('Of customers, those with an Azure plan.'),
+        }),
+      )
+      .describe(
+        'One entry per currency code or pricing locale; amounts in different currencies are never added.',
+      ),
+    usd: z.object({
+      totalCost: decimal(
+        'Exact sum of usdTotalCost over the customers priced by currency code that carry one.',
+      ),
+      customers: count,
+    }),
+    customers: count.describe('Monthly records summed.'),
+    customersWithoutTotal: count.describe('Records left out: no totalCost, or one that is not a number.'),
+  }),
+  "Computed by the app from every customer's CustomerMonthlyUsageRecord of the snapshot.",
+);
+
 export const PartnerUsageSummarySchema = named(
   'PartnerUsageSummary',
   z.object({
@@ -124,6 +162,10 @@ export const PartnerUsageSummarySchema = named(
     billingPeriod: BillingPeriodSchema,
     ...money,
     lastModifiedDate: dateTime.nullable(),
+    customerTotals: CustomerTotalsSchema.nullable().describe(
+      "The app's own totals over every customer's monthly record of this snapshot, Azure plans included; " +
+        "totalCost above is Partner Center's figure, which leaves Azure plans out. Null for snapshots taken before these existed.",
+    ),
   }),
 );
 
@@ -468,6 +510,98 @@ export const ResourceGroupHistoryResponseSchema = named(
 export const RunsResponseSchema = named('RunsResponse', z.object({ data: z.array(RunSchema) }));
 /** @public Registered by name; the OpenAPI document refers to it with ref(). */
 export const RunResponseSchema = named('RunResponse', z.object({ data: RunSchema }));
+
+// ---- customer budget (GET function level, PUT admin) ----
+
+/**
+ * A budget amount a caller may set: a plain non-negative decimal string with at most 6 decimals
+ * and 15 significant digits, so that no double on the way to Partner Center rounds it.
+ */
+export const BUDGET_AMOUNT = /^(0|[1-9]\d{0,14})(\.\d{1,6})?$/;
+export const MAX_BUDGET_DIGITS = 15;
+
+export const CustomerBudgetSchema = named(
+  'CustomerBudget',
+  z.object({
+    customerId: guid,
+    amount: nullableDecimal(
+      'The spending budget; null when none is set (or the snapshot had no usage summary to read it from).',
+    ),
+    source: z
+      .enum(['snapshot', 'change'])
+      .describe('snapshot: as the last snapshot read it; change: as set through PUT since that snapshot.'),
+    asOf: dateTime.describe("The snapshot's takenAt, or when Partner Center accepted the change."),
+  }),
+);
+
+const PrincipalSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    identityProvider: z.string(),
+    verified: z
+      .boolean()
+      .describe(
+        'True when App Service Authentication is on (WEBSITE_AUTH_ENABLED), so the platform set these; false: the caller sent them.',
+      ),
+  })
+  .nullable()
+  .describe('The signed-in principal (x-ms-client-principal-*), when the request carried one.');
+
+export const BudgetChangeSchema = named(
+  'BudgetChange',
+  z.object({
+    changeId: guid.describe('Also the MS-CorrelationId of the Partner Center request.'),
+    customerId: guid,
+    state: z
+      .enum(['pending', 'applied'])
+      .describe('pending: recorded before Partner Center was asked and never completed (outcome unknown).'),
+    requestedAt: dateTime,
+    appliedAt: dateTime.nullable(),
+    oldAmount: nullableDecimal('The budget the cache showed before the change; null: none.'),
+    requestedAmount: nullableDecimal('What was asked for; null: remove the budget.'),
+    newAmount: nullableDecimal('What Partner Center answered it now has; null: none (or pending).'),
+    changedBy: z.object({
+      key: z.enum(['master']).describe('Admin level: the host master key (the host does not say which key).'),
+      principal: PrincipalSchema,
+    }),
+  }),
+);
+
+/** @public Registered by name; the OpenAPI document refers to it with ref(). */
+export const BudgetChangeRequestSchema = named(
+  'BudgetChangeRequest',
+  z.strictObject({
+    amount: z
+      .string()
+      .regex(BUDGET_AMOUNT)
+      .nullable()
+      .describe(
+        'Decimal string, e.g. "1500" or "99.95" (at most 6 decimals, 15 digits); null removes the budget.',
+      ),
+  }),
+);
+
+/** @public Registered by name; the OpenAPI document refers to it with ref(). */
+export const CustomerBudgetResponseSchema = named(
+  'CustomerBudgetResponse',
+  z.object({
+    snapshot: SnapshotSchema.nullable().describe(
+      "The customer's latest snapshot; null when the customer is known but not snapshotted yet.",
+    ),
+    data: CustomerBudgetSchema,
+  }),
+);
+/** @public Registered by name; the OpenAPI document refers to it with ref(). */
+export const BudgetChangeResponseSchema = named(
+  'BudgetChangeResponse',
+  z.object({ data: z.object({ budget: CustomerBudgetSchema, change: BudgetChangeSchema }) }),
+);
+/** @public Registered by name; the OpenAPI document refers to it with ref(). */
+export const BudgetChangesResponseSchema = named(
+  'BudgetChangesResponse',
+  z.object({ data: z.array(BudgetChangeSchema), continuationToken: ContinuationTokenSchema }),
+);
 
 /** @public Registered by name; the OpenAPI document refers to it with ref(). */
 export const HealthSchema = named(

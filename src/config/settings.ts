@@ -49,6 +49,15 @@ export function runsInAzure(env: Env): boolean {
   return AZURE_PLATFORM_MARKERS.some((name) => (env[name] ?? '') !== '');
 }
 
+/**
+ * Whether App Service Authentication runs in front of the app: the platform sets WEBSITE_AUTH_ENABLED
+ * to True then (as Microsoft.Identity.Web reads it), and only then sets the x-ms-client-principal-*
+ * headers itself, dropping any a client sent.
+ */
+export function platformAuthenticationEnabled(env: Env): boolean {
+  return (env.WEBSITE_AUTH_ENABLED ?? '').toLowerCase() === 'true';
+}
+
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 
 export function isLoopbackHost(hostname: string): boolean {

@@ -1,3 +1,4 @@
+import type { CustomerTotals } from './customerTotals';
 import type {
   AzureResourceMonthlyUsageRecord,
   CustomerMonthlyUsageRecord,
@@ -15,6 +16,14 @@ export interface SnapshotInfo {
   takenAt: string;
   billingStartDate?: string;
   billingEndDate?: string;
+}
+
+export interface PartnerSummaryView {
+  snapshot: SnapshotInfo;
+  /** Partner Center's own summary, as sent (its totalCost leaves Azure plans out). */
+  summary: PartnerUsageSummary;
+  /** The app's totals over every customer's monthly record of the run; absent in views written before them. */
+  customerTotals?: CustomerTotals;
 }
 
 export interface Page<T> {
@@ -80,7 +89,7 @@ export type SubscriptionLookup<T> = Lookup<T> | { status: 'customerUnknown' };
  * customer's rows. Implemented over Table Storage by the storage adapter; written by the snapshot.
  */
 export interface UsageReader {
-  getPartnerSummary(): Promise<{ snapshot: SnapshotInfo; summary: PartnerUsageSummary } | undefined>;
+  getPartnerSummary(): Promise<PartnerSummaryView | undefined>;
   /** The latest complete customers list, filtered and paged. Undefined before the first snapshot. */
   listCustomers(query: {
     filter: CustomerListFilter;

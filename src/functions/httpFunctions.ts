@@ -1,5 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import type { HttpMethod } from '@azure/functions';
 import { ALL_METHODS, endpoint, type ApiHandler } from '../api/endpoint';
+import {
+  createBudgetChangeHandler,
+  createBudgetChangesHandler,
+  createCustomerBudgetHandler,
+} from '../api/handlers/customerBudget';
 import { createCustomerHistoryHandler } from '../api/handlers/customerHistory';
 import { createCustomerSubscriptionsHandler } from '../api/handlers/customerSubscriptions';
 import { createCustomerUsageSummaryHandler } from '../api/handlers/customerUsageSummary';
@@ -18,6 +24,7 @@ import {
 } from '../api/handlers/azurePlanDetail';
 import { createResourceGroupHistoryHandler } from '../api/handlers/resourceGroupHistory';
 import { createHealthHandler } from '../api/health';
+import { platformAuthenticationEnabled } from '../config/settings';
 import {
   COMMON_ERRORS,
   errorAnswer,
@@ -51,6 +58,9 @@ export interface HttpFunction extends DocumentedRoute {
    */
   create: (root: () => Dependencies) => ApiHandler;
 }
+
+/** The budget route: GET at function level, PUT at admin level (two functions, one path). */
+const BUDGET_ROUTE = 'v1/customers/{customerId}/budget';
 
 /** What the read routes take: the Table reader and the settings; paged ones the token keys too. */
 const reads = (root: () => Dependencies) => ({ reader: root().usageStore, settings: root().settings });
@@ -211,6 +221,109 @@ export const HTTP_FUNCTIONS: readonly HttpFunction[] = [
         parameters: [pathParameter('customerId'), ...queryParameters(QUERIES.history)],
         notFound: 'CustomerNotFound or CustomerNotSnapshotted.',
       }),
+    },
+  },
+  {
+    name: 'customerBudget',
+    route: BUDGET_ROUTE,
+    // Every method but PUT, which the admin-level function below serves.
+    methods: ALL_METHODS.filter((m) => m !== 'PUT'),
+    authLevel: 'function',
+    create: (root) => createCustomerBudgetHandler({ ...reads(root), budgets: root().usageStore.budgets }),
+    document: {
+      get: usageGet({
+        operationId: 'getCustomerBudget',
+        summary:
+          "The customer's spending budget as cached: the snapshot's, or a change made through PUT since.",
+        schema: 'CustomerBudgetResponse',
+        snapshotMayBeNull: true,
+        cacheControl:
+          'private, no-cache: a PUT can change it before the next snapshot; revalidate with the ETag.',
+        parameters: [pathParameter('customerId')],
+        notFound:
+          'CustomerNotFound, or CustomerNotSnapshotted when it is known, not snapshotted and its budget was never set here.',
+      }),
+    },
+  },
+  {
+    // Admin: a change is a write to Partner Center.
+    name: 'customerBudgetChange',
+    route: BUDGET_ROUTE,
+    methods: ['PUT'],
+    authLevel: 'admin',
+    create: (root) =>
+      createBudgetChangeHandler({
+        reader: root().usageStore,
+        budgets: root().usageStore.budgets,
+        partnerCenter: root().partnerCenter,
+        platformAuthentication: platformAuthenticationEnabled(process.env),
+        newId: randomUUID,
+      }),
+    document: {
+      put: {
+        operationId: 'setCustomerBudget',
+        summary:
+          "Set (or, with null, remove) the customer's spending budget in Partner Center, then in the cache.",
+        description:
+          'Partner Center is asked first; only when it accepts is the cached budget changed and the change recorded as applied. ' +
+          'A refusal or failure (403, 429 after retries, 5xx, timeout) changes nothing in the cache. Repeating a PUT is safe.',
+        tags: ['budgets'],
+        parameters: [pathParameter('customerId')],
+        requestBody: {
+          required: true,
+          content: { 'application/json': { schema: schemaRef('BudgetChangeRequest') } },
+        },
+        responses: {
+          '200': {
+            description: 'Applied: the budget as Partner Center now has it, and the change as recorded.',
+            content: { 'application/json': { schema: schemaRef('BudgetChangeResponse') } },
+          },
+          '404': errorAnswer('CustomerNotFound: unknown to the cache, or to Partner Center.'),
+          '415': errorAnswer('UnsupportedMediaType: the body is not application/json.'),
+          '502': errorAnswer(
+            'PartnerCenterRefused (Partner Center answered 4xx, e.g. 403) or PartnerCenterUnavailable (5xx, timeout): nothing changed in the cache.',
+          ),
+          ...COMMON_ERRORS,
+          '400': errorAnswer('InvalidCustomerId, InvalidQuery, InvalidBody or InvalidBudgetAmount.'),
+          '503': {
+            description:
+              'PartnerCenterThrottled (Partner Center kept answering 429; nothing changed) or StorageUnavailable; retry after `Retry-After` seconds.',
+            headers: {
+              'Retry-After': {
+                description: 'Seconds to wait before retrying.',
+                required: true,
+                schema: { type: 'string' },
+              },
+            },
+            content: { 'application/json': { schema: schemaRef('Error') } },
+          },
+        },
+      },
+    },
+  },
+  {
+    // Admin: the audit trail names who changed what.
+    name: 'customerBudgetChanges',
+    route: `${BUDGET_ROUTE}/changes`,
+    methods: ALL_METHODS,
+    authLevel: 'admin',
+    create: (root) => createBudgetChangesHandler({ ...pagedReads(root), budgets: root().usageStore.budgets }),
+    document: {
+      get: {
+        operationId: 'listCustomerBudgetChanges',
+        summary:
+          'Budget changes made through PUT …/budget, newest first, paged: who, when, old and new amount.',
+        tags: ['budgets'],
+        parameters: [pathParameter('customerId'), ...queryParameters(QUERIES.budgetChanges)],
+        responses: {
+          '200': {
+            description: 'OK',
+            content: { 'application/json': { schema: schemaRef('BudgetChangesResponse') } },
+          },
+          '404': errorAnswer('CustomerNotFound or CustomerNotSnapshotted (and no change recorded).'),
+          ...COMMON_ERRORS,
+        },
+      },
     },
   },
   {

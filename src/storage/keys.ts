@@ -74,6 +74,16 @@ export const subscriptionPartRow = (subscriptionId: string, slot: PartSlot) =>
   `${PART_PREFIX}s_${keyPart(subscriptionId)}_${slot}`;
 export const runListPartition = (runId: string) => `run_${runId}`;
 
+/**
+ * A customer's budget changes made through the API, apart from its snapshot partition so that no
+ * run or retention ever touches them: the changed budget (`budget`) and one row per change.
+ */
+export const budgetPartition = (customerId: string) => `b_${keyPart(customerId)}`;
+export const BUDGET_ROW = 'budget';
+export const BUDGET_CHANGE_PREFIX = 'ch_';
+export const budgetChangeRowKey = (requestedAtMs: number, changeId: string) =>
+  `${BUDGET_CHANGE_PREFIX}${invertedTime(requestedAtMs)}_${keyPart(changeId)}`;
+
 export const HISTORY_PREFIX = 'h_';
 export const historyRowKey = (takenAtMs: number, runId: string) =>
   `${HISTORY_PREFIX}${invertedTime(takenAtMs)}_${runId}`;

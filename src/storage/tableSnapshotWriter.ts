@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import { resourceGroupCosts, type SubscriptionDetail } from '../domain/azurePlan';
 import { isOverBudget } from '../domain/budget';
+import { sumCustomerTotals, type CustomerTotals, type TotalsRecord } from '../domain/customerTotals';
 import type {
   AzureResourceMonthlyUsageRecord,
   CustomerMonthlyUsageRecord,
@@ -376,6 +377,8 @@ export class TableSnapshotWriter implements SnapshotWriter {
    * that run's customers list. One transaction, at the run's end only.
    */
   async publishPartner(runId: string, takenAt: Date, summary: PartnerUsageSummary): Promise<void> {
+    // The app's own totals ride in the same view, so they flip with the summary and the list.
+    const customerTotals = await this.customerTotals(runId);
     const view = viewEntities(
       PARTNER_PARTITION,
       defined({
@@ -385,7 +388,7 @@ export class TableSnapshotWriter implements SnapshotWriter {
         billingStartDate: summary.billingStartDate,
         billingEndDate: summary.billingEndDate,
       }),
-      summary,
+      { ...summary, customerTotals } satisfies PartnerViewBody,
     );
     const history = defined({
       partitionKey: PARTNER_PARTITION,
@@ -401,12 +404,38 @@ export class TableSnapshotWriter implements SnapshotWriter {
     });
     await writePartition(this.tables.customers, this.metrics, [], [...view.map(replace), replace(history)]);
   }
+
+  /** Every customer's monthly record of the run, summed per currency: one pass over its list partition. */
+  private async customerTotals(runId: string): Promise<CustomerTotals> {
+    const rows = this.tables.customerLists.listEntities<Record<string, unknown>>({
+      queryOptions: {
+        filter: odata`PartitionKey eq ${runListPartition(runId)}`,
+        select: ['totalCost', 'usdTotalCost', 'currencyCode', 'currencyLocale', 'isUpgraded'],
+      },
+    });
+    const records: TotalsRecord[] = [];
+    for await (const page of rows.byPage({ maxPageSize: 1000 })) {
+      this.metrics.roundTrips++;
+      for (const row of page)
+        records.push({
+          totalCost: row.totalCost as string | undefined,
+          usdTotalCost: row.usdTotalCost as string | undefined,
+          currencyCode: row.currencyCode as string | undefined,
+          currencyLocale: row.currencyLocale as string | undefined,
+          isUpgraded: row.isUpgraded === true,
+        });
+    }
+    return sumCustomerTotals(records);
+  }
 }
 
 /**
  * The customers a run has taken, compared as the Table keys they are stored under (so ids that
  * differ only in case are one customer); the snapshot asks by id and never sees a key.
  */
+/** The partner view's body: Partner Center's summary and the app's totals over the run's customers. */
+export type PartnerViewBody = PartnerUsageSummary & { customerTotals?: CustomerTotals };
+
 export class TableTakenCustomers implements TakenCustomers {
   constructor(private readonly keys: Set<string>) {}
 

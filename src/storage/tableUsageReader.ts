@@ -1,5 +1,5 @@
 import { odata, type TableClient, type TableEntityResult } from '@azure/data-tables';
-import type { CustomerMonthlyUsageRecord, PartnerUsageSummary } from '../domain/usage';
+import type { CustomerMonthlyUsageRecord } from '../domain/usage';
 import { InvalidContinuationTokenError } from './errors';
 import {
   customerPartition,
@@ -15,10 +15,16 @@ import {
 } from './keys';
 import type { TableMetrics } from './partitionWriter';
 import { toRunRecord, type RunRecord, type RunStore } from '../domain/runs';
-import type { CustomerViewBody, SubscriptionViewBody, ViewState } from './tableSnapshotWriter';
+import type {
+  CustomerViewBody,
+  PartnerViewBody,
+  SubscriptionViewBody,
+  ViewState,
+} from './tableSnapshotWriter';
 import type {
   CustomerListFilter,
   CustomerView,
+  PartnerSummaryView,
   HistoryPoint,
   Lookup,
   SubscriptionLookup,
@@ -79,10 +85,12 @@ export class TableUsageReader implements UsageReader {
     return partner.snapshot;
   }
 
-  async getPartnerSummary(): Promise<{ snapshot: SnapshotInfo; summary: PartnerUsageSummary } | undefined> {
-    const view = await this.readView<PartnerUsageSummary>(this.tables.customers, PARTNER_PARTITION);
+  async getPartnerSummary(): Promise<PartnerSummaryView | undefined> {
+    const view = await this.readView<PartnerViewBody>(this.tables.customers, PARTNER_PARTITION);
     if (!view || view.header.state !== 'found') return undefined;
-    return { snapshot: snapshotOf(view.header), summary: view.body };
+    // Views written before the app's totals existed have none.
+    const { customerTotals, ...summary } = view.body;
+    return { snapshot: snapshotOf(view.header), summary, ...(customerTotals ? { customerTotals } : {}) };
   }
 
   async listCustomers(query: {
@@ -404,7 +412,7 @@ function decodeToken(raw: string): ListToken | undefined {
 }
 
 /** The SDK's own token (base64 JSON naming the next partition and row); it throws on anything else. */
-function isTableToken(raw: string): boolean {
+export function isTableToken(raw: string): boolean {
   try {
     const token = JSON.parse(Buffer.from(raw, 'base64').toString('latin1')) as Record<string, unknown> | null;
     return (

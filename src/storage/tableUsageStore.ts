@@ -1,7 +1,9 @@
+import type { BudgetStore } from '../domain/budget';
 import { toRunRecord, type RunRecord, type RunRequester, type RunStore } from '../domain/runs';
 import type { RetentionStore, SnapshotWriter } from '../domain/snapshotWriter';
 import type { UsageReader } from '../domain/usageReader';
 import { newTableMetrics, type TableMetrics } from './partitionWriter';
+import { TableBudgetStore } from './tableBudgetStore';
 import { TableRetentionStore } from './tableRetentionStore';
 import { TableRunStore } from './tableRunStore';
 import { TableSnapshotWriter } from './tableSnapshotWriter';
@@ -17,6 +19,8 @@ export interface UsageStore extends UsageReader, RunRequester {
   runs: RunStore;
   writer: SnapshotWriter;
   retention: RetentionStore;
+  /** Budget changes made through the API and their audit trail. */
+  budgets: BudgetStore;
   /** Requests sent to Table Storage so far by this store. */
   metrics: TableMetrics;
   /** Creates the tables that are missing (idempotent). Call once at startup. */
@@ -54,12 +58,21 @@ export function createUsageStore(tables: TableClients, options: UsageStoreOption
     },
   };
   const retention = new TableRetentionStore(clients, metrics);
+  const budgets = new TableBudgetStore(clients.customers, metrics);
   return {
     ...afterTables(reader, ensureTables),
     ...requester,
     runs,
     writer,
     retention,
+    budgets: {
+      getChangedBudget: async (c) => (await ensureTables(), budgets.getChangedBudget(c)),
+      begin: async (change) => (await ensureTables(), budgets.begin(change)),
+      complete: (change, expected) => budgets.complete(change, expected),
+      setChangedBudget: (c, budget) => budgets.setChangedBudget(c, budget),
+      abandon: (change) => budgets.abandon(change),
+      listChanges: async (c, q) => (await ensureTables(), budgets.listChanges(c, q)),
+    },
     metrics,
     ensureTables,
   };

@@ -21,6 +21,13 @@ import { openApiDocument } from '../../src/api/openapi';
 import { registeredFunctions, triggerOf } from '../../dev/localHost/functionsCore';
 import '../../src/index';
 import type { SnapshotsDependencies } from '../../src/api/handlers/snapshots';
+import {
+  createBudgetChangesHandler,
+  createCustomerBudgetHandler,
+  type BudgetReadDependencies,
+} from '../../src/api/handlers/customerBudget';
+import { createUsageStore } from '../../src/storage/tableUsageStore';
+import { testTables, uniqueTablePrefix } from '../support/tables';
 import type { UsageApiDependencies } from '../../src/api/usageResponse';
 import { azuriteBackend, memoryBackend, type Backend } from './support/backends';
 import { apiSettings, clock, customerId, subscriptionId } from './support/fixtures';
@@ -43,28 +50,44 @@ const httpFunctions = registeredFunctions()
 
 describe('routes and document agree', () => {
   test('when the app registers its HTTP functions, then every route is documented and every documented path is registered', () => {
-    const registered = httpFunctions.filter((f) => f.route !== CATCH_ALL).map((f) => f.path);
-    expect(registered.sort()).toEqual(Object.keys(doc.paths).sort());
+    // Functions that share a route (budget: GET at function level, PUT at admin) are one path item.
+    const registered = new Set(httpFunctions.filter((f) => f.route !== CATCH_ALL).map((f) => f.path));
+    expect([...registered].sort()).toEqual(Object.keys(doc.paths).sort());
     // And the catch-all exists, so unknown routes get the JSON 404 in Azure too.
     expect(httpFunctions.find((f) => f.route === CATCH_ALL)).toMatchObject({ authLevel: 'anonymous' });
   });
 
   test('when an operation is documented, then its method is registered and its security matches the auth level', () => {
     const schemeToLevel: Record<string, string> = { functionKey: 'function', masterKey: 'admin' };
-    for (const fn of httpFunctions.filter((f) => f.route !== CATCH_ALL)) {
-      for (const [method, operation] of Object.entries(doc.paths[fn.path])) {
-        expect(fn.methods).toContain(method.toUpperCase());
+    for (const [path, item] of Object.entries(doc.paths)) {
+      for (const [method, operation] of Object.entries(item)) {
+        const fn = httpFunctions.find((f) => f.path === path && f.methods.includes(method.toUpperCase()));
+        expect({ path, method, registered: fn !== undefined }).toEqual({ path, method, registered: true });
         const schemes = (operation.security ?? []).flatMap((s) => Object.keys(s));
         const expected = schemes.length === 0 ? 'anonymous' : schemeToLevel[schemes[0]];
-        expect({ route: fn.route, level: fn.authLevel }).toEqual({ route: fn.route, level: expected });
+        expect({ path, method, level: fn?.authLevel }).toEqual({ path, method, level: expected });
       }
     }
   });
 
-  test('when the API routes are registered, then each takes every method, so wrong ones reach the handler for 405', () => {
-    for (const fn of httpFunctions.filter((f) => f.route.startsWith('v1/') || f.route === CATCH_ALL)) {
-      expect(fn.methods.sort()).toEqual([...ALL_METHODS].sort());
+  test('when the API routes are registered, then each route takes every method exactly once, so wrong ones reach a handler for 405', () => {
+    const routes = new Set(
+      httpFunctions.filter((f) => f.route.startsWith('v1/') || f.route === CATCH_ALL).map((f) => f.route),
+    );
+    for (const route of routes) {
+      const methods = httpFunctions.filter((f) => f.route === route).flatMap((f) => f.methods);
+      expect({ route, methods: methods.sort() }).toEqual({ route, methods: [...ALL_METHODS].sort() });
     }
+  });
+
+  test('when the budget route is registered, then GET (and HEAD, OPTIONS, the 405s) at function level and PUT at admin level', () => {
+    const budget = httpFunctions.filter((f) => f.route === 'v1/customers/{customerId}/budget');
+    expect(
+      budget.map((f) => [f.authLevel, f.methods.includes('PUT'), f.methods.includes('GET')]).sort(),
+    ).toEqual([
+      ['admin', true, false],
+      ['function', false, true],
+    ]);
   });
 
   test('when the usage routes are registered, then function level; snapshot control admin; health and the document anonymous', () => {
@@ -72,6 +95,7 @@ describe('routes and document agree', () => {
     expect(level).toMatchObject({
       'v1/partner/usage-summary': 'function',
       'v1/customers': 'function',
+      'v1/customers/{customerId}/budget/changes': 'admin',
       'v1/customers/{customerId}/usage-summary': 'function',
       'v1/customers/{customerId}/subscriptions': 'function',
       'v1/customers/{customerId}/subscriptions/{subscriptionId}/resources': 'function',
@@ -93,12 +117,14 @@ describe('routes and document agree', () => {
 // ---- real responses against the document's schemas ----
 
 interface Deps {
+  budgets: BudgetReadDependencies;
   deps: UsageApiDependencies;
   empty: UsageApiDependencies;
   runs: SnapshotsDependencies;
 }
 const c1 = customerId(1);
 const s1 = subscriptionId(1, 1);
+const budget = '/v1/customers/{customerId}/budget';
 
 interface Case {
   path: string;
@@ -318,6 +344,42 @@ const cases: Case[] = [
     params: { customerId: customerId(7), subscriptionId: subscriptionId(7, 1) },
     status: 404,
   },
+  ...[1, 2].map((n) => ({
+    path: budget,
+    handler: (d: Deps) => createCustomerBudgetHandler(d.budgets),
+    url: '/',
+    params: { customerId: customerId(n) },
+    status: 200,
+  })),
+  {
+    path: budget,
+    handler: (d) => createCustomerBudgetHandler(d.budgets),
+    url: '/',
+    params: { customerId: customerId(99) },
+    status: 404,
+  },
+  {
+    path: budget,
+    method: 'delete',
+    handler: (d) => createCustomerBudgetHandler(d.budgets),
+    url: '/',
+    params: { customerId: c1 },
+    status: 405,
+  },
+  {
+    path: `${budget}/changes`,
+    handler: (d) => createBudgetChangesHandler(d.budgets),
+    url: '/?limit=5',
+    params: { customerId: c1 },
+    status: 200,
+  },
+  {
+    path: `${budget}/changes`,
+    handler: (d) => createBudgetChangesHandler(d.budgets),
+    url: '/',
+    params: { customerId: customerId(99) },
+    status: 404,
+  },
   {
     path: '/v1/snapshots',
     handler: (d) => createSnapshotsHandler(d.runs),
@@ -358,6 +420,7 @@ describe.each(backends)('over the %s store', (_name, makeBackend) => {
   beforeAll(async () => {
     const [full, empty] = await Promise.all([makeBackend(), makeBackend({ customers: [], runs: [] })]);
     d = {
+      budgets: await budgetDeps(full.store),
       deps: { reader: full.store, settings: apiSettings, clock },
       empty: { reader: empty.store, settings: apiSettings, clock },
       runs: { reader: full.store, runs: full.store },
@@ -404,6 +467,7 @@ test('when the document is compiled, then every schema in it compiles under JSON
 test('when each documented query parameter is sent, then the route knows it; an undocumented one is refused', async () => {
   const backend = memoryBackend();
   const d: Deps = {
+    budgets: await budgetDeps(backend.store),
     deps: { reader: backend.store, settings: apiSettings, clock },
     empty: { reader: backend.store, settings: apiSettings, clock },
     runs: { reader: backend.store, runs: backend.store },
@@ -435,3 +499,10 @@ test('when each documented query parameter is sent, then the route knows it; an 
   }
   expect(seen.size).toBe(Object.keys(doc.paths).length - 1); // all but /health (not an API handler)
 });
+
+/** The budget store on Azurite, beside either backend: budgets have no in-memory double. */
+async function budgetDeps(reader: UsageApiDependencies['reader']): Promise<BudgetReadDependencies> {
+  const usage = createUsageStore(testTables({ tablePrefix: uniqueTablePrefix('oab') }));
+  await usage.ensureTables();
+  return { reader, settings: apiSettings, clock, budgets: usage.budgets };
+}

@@ -71,6 +71,29 @@ describe.each(backends)('over the %s store', (_name, makeBackend) => {
           currencyCode: 'USD',
           currencyLocale: null,
           lastModifiedDate: null,
+          // Every listed customer's record (the not-snapshotted 7th too), per currency: Azure plans
+          // in USD (2, 4, 6), legacy by locale (1, 3, 5, 7), apart from Partner Center's totalCost.
+          customerTotals: {
+            byCurrency: [
+              {
+                currencyCode: 'USD',
+                currencyLocale: null,
+                totalCost: '12.75',
+                customers: 3,
+                azurePlanCustomers: 3,
+              },
+              {
+                currencyCode: null,
+                currencyLocale: 'fr-FR',
+                totalCost: '136.3182999999995904716',
+                customers: 4,
+                azurePlanCustomers: 0,
+              },
+            ],
+            usd: { totalCost: '12.75', customers: 3 },
+            customers: 7,
+            customersWithoutTotal: 0,
+          },
         },
       });
       expect(res.headers.get('x-snapshot-taken-at')).toBe('2025-05-20T06:00:05.000Z');

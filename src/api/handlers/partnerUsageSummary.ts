@@ -18,7 +18,7 @@ export function createPartnerUsageSummaryHandler(deps: UsageApiDependencies): Ap
       return api.respond(request, {
         envelope: {
           snapshot: api.meta(result.snapshot, result.summary),
-          data: partnerSummaryBody(result.summary),
+          data: partnerSummaryBody(result.summary, result.customerTotals),
         },
       });
     },

@@ -1,3 +1,4 @@
+import { sumCustomerTotals } from '../../../src/domain/customerTotals';
 import type {
   CustomerMonthlyUsageRecord,
   CustomerUsageSummary,
@@ -58,7 +59,9 @@ export class MemoryUsageStore implements UsageReader, RunRequester {
   async getPartnerSummary() {
     this.reads.push('getPartnerSummary');
     const { snapshot, partner } = this.state;
-    return snapshot && partner ? { snapshot, summary: partner } : undefined;
+    // As the Table adapter does when it publishes a run: every listed customer's record, summed.
+    const customerTotals = sumCustomerTotals(this.state.customers.map((c) => c.record));
+    return snapshot && partner ? { snapshot, summary: partner, customerTotals } : undefined;
   }
 
   async listCustomers(query: { filter: CustomerListFilter; limit: number; continuationToken?: string }) {

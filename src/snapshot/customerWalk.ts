@@ -6,7 +6,7 @@ import type { CallOptions, PartnerCenterClient } from '../partnerCenter/partnerC
 import { isStorageUnavailable } from '../storage/errors';
 import type { SnapshotWriter, TakenCustomers } from '../domain/snapshotWriter';
 import type { CheckpointBuffer } from './checkpointBuffer';
-import { snapshotCustomer, type CustomerProgress } from './customerSnapshot';
+import { snapshotCustomer, type CarryOverPolicy, type CustomerProgress } from './customerSnapshot';
 import { failureOf } from './failures';
 
 /** Errors that end the whole run at once: no customer can succeed while they hold. */
@@ -19,6 +19,7 @@ export interface CustomerWalkInput {
     | 'beginCustomer'
     | 'writeSubscription'
     | 'commitCustomer'
+    | 'carryOverCustomer'
     | 'discardCustomer'
     | 'markCustomerKnown'
     | 'probe'
@@ -27,6 +28,10 @@ export interface CustomerWalkInput {
   /** Properties every log line and event of the run carries. */
   log: Record<string, unknown>;
   runId: string;
+  /** Incremental runs: when a customer's last snapshot is carried over. Absent: a full run. */
+  carryOver?: CarryOverPolicy;
+  /** The billing period start of the run's partner summary, kept with each customer written. */
+  periodStart?: string;
   /** Carries the run's correlation id and `stop.signal`. */
   call: CallOptions;
   /** Customers the run has already finished; the walk takes the rest. */
@@ -117,9 +122,10 @@ async function snapshotOne(
   const progress: CustomerProgress = { subscriptionsSeen: 0, subscriptionsWritten: 0, resourcesWritten: 0 };
   let takenAt = input.now();
   try {
-    ({ takenAt } = await snapshotCustomer(
+    let carriedOver: boolean;
+    ({ takenAt, carriedOver } = await snapshotCustomer(
       { partnerCenter: input.partnerCenter, writer, now: () => takenAt },
-      { runId, record, call: input.call },
+      { runId, record, call: input.call, carryOver: input.carryOver, periodStart: input.periodStart },
       progress,
     ));
     return {
@@ -128,6 +134,7 @@ async function snapshotOne(
         record,
         takenAt,
         outcome: 'written',
+        carriedOver,
         subscriptionsWritten: progress.subscriptionsWritten,
         resourcesWritten: progress.resourcesWritten,
         subscriptionsFailed: 0,

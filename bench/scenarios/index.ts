@@ -1,6 +1,7 @@
 import type { Scenario } from '../harness';
 import { cachedReads } from './cachedReads';
 import { coldStart } from './coldStart';
+import { incremental } from './incremental';
 import { pacing } from './pacing';
 import { readsDuringSnapshot } from './readsDuringSnapshot';
 import { scale } from './scale';
@@ -12,4 +13,5 @@ export const SCENARIOS: Array<Scenario<never>> = [
   scale,
   cachedReads,
   readsDuringSnapshot,
+  incremental,
 ] as Array<Scenario<never>>;

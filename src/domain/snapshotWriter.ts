@@ -109,9 +109,10 @@ export interface SnapshotWriter {
    * Instead of parts and a commit: keeps the customer's committed view (and every part it names) as
    * this run's, adding the run's history points from it, in one transaction conditional on the view
    * read by `beginCustomer`; the history falls back on `record`'s totals as a commit's does.
-   * Returns how many subscriptions the carried view holds.
+   * Returns how many subscriptions the carried view holds; undefined (nothing written) when the
+   * committed view cannot be read whole, so the caller reads the customer instead.
    */
-  carryOverCustomer(input: CarryOverInput): Promise<{ subscriptions: number }>;
+  carryOverCustomer(input: CarryOverInput): Promise<{ subscriptions: number } | undefined>;
   /** Forgets an unfinished customer write (failed or cancelled); nothing of it becomes visible. */
   discardCustomer(customerId: string, runId: string): void;
   /** Gives a customer that failed a `notSnapshotted` view, unless it has a view already. */

@@ -86,8 +86,10 @@ export async function snapshotCustomer(
         takenAt,
         record: input.record,
       });
-      progress.subscriptionsSeen = carried.subscriptions;
-      return { takenAt, carriedOver: true };
+      if (carried) {
+        progress.subscriptionsSeen = carried.subscriptions;
+        return { takenAt, carriedOver: true };
+      }
     }
     const summary = await deps.partnerCenter.getCustomerUsageSummary(customerId, input.call);
     return { ...(await snapshotParts(deps, { ...input, summary }, progress, takenAt)), carriedOver: false };

@@ -41,7 +41,7 @@ import {
   type EntityLike,
 } from './tableLimits';
 import { defined, type UsageTableName } from './usageTables';
-import { queryView, viewEntities } from './viewDocument';
+import { CorruptViewError, queryView, viewEntities } from './viewDocument';
 
 /** Headers of a customer's or subscription's latest view (see viewDocument.ts). */
 export interface ViewState {
@@ -127,7 +127,7 @@ export class TableSnapshotWriter implements SnapshotWriter {
    * the start, and so that a redo reuses the same takenAt) and the run's history points, built from
    * the committed view's body exactly as its commit built them.
    */
-  async carryOverCustomer(input: CarryOverInput): Promise<{ subscriptions: number }> {
+  async carryOverCustomer(input: CarryOverInput): Promise<{ subscriptions: number } | undefined> {
     const key = writeKey(input.runId, input.customerId);
     const write = this.writes.get(key) ?? (await this.open(input.runId, input.customerId));
     try {
@@ -135,9 +135,12 @@ export class TableSnapshotWriter implements SnapshotWriter {
         this.tables.customers,
         this.metrics,
         write.partitionKey,
-      );
-      if (!view || write.etag === undefined)
-        throw new Error(`${write.partitionKey}: no committed view to carry over`);
+      ).catch((error: unknown) => {
+        if (error instanceof CorruptViewError) return undefined;
+        throw error;
+      });
+      // Gone or torn since the header was read: nothing to carry; the customer is read instead.
+      if (!view?.body || write.etag === undefined) return undefined;
       const history = historyRows(write.partitionKey, {
         runId: input.runId,
         takenAt: input.takenAt,

@@ -2,6 +2,7 @@ import type { UsageReader } from '../../src/domain/usageReader';
 import type { PartnerCenterClient } from '../../src/partnerCenter/partnerCenterClient';
 import { canCarryOver } from '../../src/snapshot/customerSnapshot';
 import { runSnapshotToCompletion } from '../../src/snapshot/runSnapshot';
+import { customerPartition } from '../../src/storage/keys';
 import { newStore } from '../storage/factories';
 import {
   collect,
@@ -180,6 +181,26 @@ test('when an hour passes and a budget changes, then only the customers whose mo
     const view = await store.getCustomer(id);
     expect(view.status === 'found' && view.value.snapshot.runId).toBe(incremental.runId);
   }
+}, 120_000);
+
+test('when a carried customer’s committed view is torn, then it is read again instead, and serves whole', async () => {
+  const [victim] = await storedCustomers(store);
+  // The header names a part row that does not exist: the view cannot be read whole.
+  await store.tables
+    .table('Customers')
+    .updateEntity({ partitionKey: customerPartition(victim.customerId), rowKey: 'view', parts: 1 }, 'Merge');
+  await expect(store.getCustomer(victim.customerId)).rejects.toThrow(/missing/);
+
+  const { run: next, requests } = await run();
+  expect(next.counts).toMatchObject({
+    customersFetched: 1,
+    customersCarriedOver: CUSTOMERS - 1,
+    customersFailed: 0,
+  });
+  expect(requests.summaries).toBe(1);
+  const view = await store.getCustomer(victim.customerId);
+  expect(view.status === 'found' && view.value.snapshot.runId).toBe(next.runId);
+  await expectStoreMatchesPartnerCenter(store, h.client);
 }, 120_000);
 
 test('when a customer’s detail is older than the refresh age, then it is read again although its record did not move', async () => {

@@ -1,7 +1,7 @@
 import type { UsageReader } from '../../src/domain/usageReader';
 import type { PartnerCenterClient } from '../../src/partnerCenter/partnerCenterClient';
 import { canCarryOver } from '../../src/snapshot/customerSnapshot';
-import { runSnapshotToCompletion } from '../../src/snapshot/runSnapshot';
+import { continueRun, resumeActiveRun, runSnapshotToCompletion } from '../../src/snapshot/runSnapshot';
 import { customerPartition } from '../../src/storage/keys';
 import { newStore } from '../storage/factories';
 import {
@@ -108,6 +108,11 @@ async function fullRunStore() {
   const full = await newStore({ currentRunCacheMs: 0 });
   finishedRun(await runSnapshotToCompletion(h.deps({ store: full, settings: settings({ mode: 'full' }) })));
   return full;
+}
+
+/** Rows of the run's customers list (its checkpoint) so far. */
+async function runListCount(runId: string): Promise<number> {
+  return (await store.writer.runProgress(runId)).finished.size;
 }
 
 const records = async (client: PartnerCenterClient) =>
@@ -243,6 +248,48 @@ test('when the mode is full, then every customer is read although none moved', a
   const full = await run({ settings: settings({ mode: 'full' }) });
   expect(full.run.counts).toMatchObject({ customersFetched: CUSTOMERS, customersCarriedOver: 0 });
   expect(full.requests.summaries).toBe(CUSTOMERS);
+}, 120_000);
+
+test('when an invocation dies after carrying customers over but before their checkpoint, then the resumed run carries them again at the same time: one history point each', async () => {
+  let killed = false;
+  let carried = 0;
+  const hang = () => new Promise<never>(() => undefined);
+  // Dies like a process after the 10th carry-over: nothing it calls answers again.
+  const dying = <T extends object>(target: T, onCall?: (name: string | symbol) => void): T =>
+    new Proxy(target, {
+      get: (t, name) => {
+        const value = Reflect.get(t, name) as unknown;
+        if (typeof value !== 'function') return value;
+        return async (...args: unknown[]) => {
+          if (killed) return hang();
+          const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(t, args);
+          onCall?.(name);
+          return result;
+        };
+      },
+    });
+  const doomed = {
+    runs: dying(store.runs),
+    writer: dying(store.writer, (name) => {
+      if (name === 'carryOverCustomer' && ++carried >= 10) killed = true;
+    }),
+  };
+  const requested = await store.requestRun('manual');
+  void continueRun(
+    h.deps({ store: doomed, holder: 'doomed', leaseTtlMs: 1_000, checkpointIntervalMs: 60_000 }),
+    requested.runId,
+  );
+  while (!killed) await new Promise((r) => setTimeout(r, 20));
+  expect(await runListCount(requested.runId)).toBe(0);
+  await new Promise((r) => setTimeout(r, 1_500));
+
+  const resumed = finishedRun(await resumeActiveRun(h.deps({ store })));
+  expect(resumed.counts).toMatchObject({ customersCarriedOver: CUSTOMERS, customersFetched: 0 });
+  for (const { customerId } of await storedCustomers(store)) {
+    const history = await store.customerHistory(customerId, { limit: 100 });
+    if (history.status !== 'found') throw new Error(`history of ${customerId} is ${history.status}`);
+    expect(history.value.items.filter((p) => p.runId === requested.runId)).toHaveLength(1);
+  }
 }, 120_000);
 
 describe('canCarryOver', () => {

@@ -1,6 +1,7 @@
 import type { Scenario } from '../harness';
 import { cachedReads } from './cachedReads';
 import { coldStart } from './coldStart';
+import { incremental } from './incremental';
 import { pacing } from './pacing';
 import { readsDuringSnapshot } from './readsDuringSnapshot';
 import { scale } from './scale';
@@ -14,4 +15,5 @@ export const SCENARIOS: Array<Scenario<never>> = [
   cachedReads,
   readsDuringSnapshot,
   soak,
+  incremental,
 ] as Array<Scenario<never>>;

@@ -2,7 +2,7 @@ import type { Sandbox } from '../../dev/sandbox';
 import { atLeast, below, type Scenario } from '../harness';
 import { countingLogger, runSnapshot, snapshotApp, startStack } from '../support/snapshotStack';
 
-interface Params {
+export interface PacingParams {
   customers: number;
   seed: number;
   /** Average per customer (the sandbox's recorded mix averages about 1.7). */
@@ -22,7 +22,7 @@ interface Params {
  * Pacing: one snapshot against a sandbox limited to R requests per second, with the client set to
  * the same R. Efficiency = (usage requests ÷ R) ÷ wall time; the 429 share is the sandbox's own count.
  */
-export const pacing: Scenario<Params> = {
+export const pacing: Scenario<PacingParams> = {
   name: 'pacing',
   description: 'snapshot wall time against requests ÷ R under a rate-limited sandbox; share of 429s',
   full: {
@@ -121,7 +121,7 @@ export const pacing: Scenario<Params> = {
 };
 
 /** Spends the partner bucket until the sandbox answers 429, so the run starts at the steady state. */
-async function drainBurst(sandbox: Sandbox, maxRequests: number): Promise<number> {
+export async function drainBurst(sandbox: Sandbox, maxRequests: number): Promise<number> {
   const token = sandbox.issueAccessToken();
   let sent = 0;
   let throttled = false;

@@ -19,10 +19,13 @@ import { snapshotDependencies, withTokenFlush } from '#app/snapshot/snapshotDepe
  * local.settings.json (or the process environment) configures — the same Table Storage and
  * Partner Center the app would use. It starts neither Azurite nor the sandbox (`npm start` does,
  * and runs the timers itself). Exit code 0 when the run succeeded or was partial, 1 otherwise.
+ * `--full` reads every customer's detail, as SNAPSHOT_MODE=full does.
  */
 async function main(): Promise<number> {
   const root = path.resolve(__dirname, '../..');
-  const { values: args } = parseArgs({ options: { settings: { type: 'string' } } });
+  const { values: args } = parseArgs({
+    options: { settings: { type: 'string' }, full: { type: 'boolean', default: false } },
+  });
   // --settings FILE: another settings file (tests, or a second environment), read and written back.
   const settingsFile = args.settings ? path.resolve(args.settings) : ensureLocalSettings(root);
   applyLocalSettings(readLocalSettings(settingsFile).Values, process.env);
@@ -53,9 +56,10 @@ async function main(): Promise<number> {
   process.once('SIGINT', () => stop.abort());
   const started = Date.now();
   const logger = consoleLogger(process.env.SNAPSHOT_LOG_LEVEL === 'debug' ? 'debug' : 'warn');
-  const outcome = await withTokenFlush(deps, logger, () =>
-    runSnapshotToCompletion(snapshotDependencies(deps, logger, stop.signal)),
-  );
+  const snapshotDeps = snapshotDependencies(deps, logger, stop.signal);
+  // --full: this run reads every customer, whatever SNAPSHOT_MODE says.
+  if (args.full) snapshotDeps.settings = { ...snapshotDeps.settings, mode: 'full' };
+  const outcome = await withTokenFlush(deps, logger, () => runSnapshotToCompletion(snapshotDeps));
   return report(outcome, Date.now() - started, stop.signal.aborted);
 }
 
@@ -65,7 +69,8 @@ function report(outcome: InvocationOutcome, ms: number, interrupted: boolean): n
     case 'finished': {
       const { runId, state, counts, reason } = outcome.run;
       console.log(
-        `run ${runId}: ${state} in ${seconds} s — customers ${counts.customersWritten} written, ` +
+        `run ${runId}: ${state} in ${seconds} s — customers ${counts.customersWritten} written ` +
+          `(${counts.customersFetched ?? counts.customersWritten} fetched, ${counts.customersCarriedOver ?? 0} carried over), ` +
           `${counts.customersFailed} failed; subscriptions ${counts.subscriptionsWritten}; resources ${counts.resourcesWritten}` +
           (reason ? `; ${reason}` : ''),
       );

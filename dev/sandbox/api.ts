@@ -26,6 +26,8 @@ import { customerUsage, resourceUsage, subscriptionUsage, type UsageMoment } fro
 export interface ApiContext {
   data: SandboxData;
   moment: UsageMoment;
+  /** The moment one customer's usage stands at (`moment`, unless only a share of customers moves). */
+  momentOf(customer: CustomerProfile): UsageMoment;
   partner: PartnerProfile;
   pageSize: number;
   pageSizes: PageSizes;
@@ -79,7 +81,10 @@ export const ROUTES: readonly Route[] = [
         context.data.customerCount,
         (from, to) =>
           Array.from(context.data.customers(from, to), (customer) =>
-            customerMonthlyUsageRecord(customerUsage(customer, context.moment), context.moment),
+            customerMonthlyUsageRecord(
+              customerUsage(customer, context.momentOf(customer)),
+              context.momentOf(customer),
+            ),
           ),
       ),
   },
@@ -92,7 +97,12 @@ export const ROUTES: readonly Route[] = [
       withCustomer(context, customerId, (customer) =>
         customer.subscriptions.length === 0
           ? pcErrors.noUsageData()
-          : ok(customerUsageSummary(customerUsage(customer, context.moment), context.moment)),
+          : ok(
+              customerUsageSummary(
+                customerUsage(customer, context.momentOf(customer)),
+                context.momentOf(customer),
+              ),
+            ),
       ),
   },
   {
@@ -109,8 +119,8 @@ export const ROUTES: readonly Route[] = [
             .map((s) =>
               subscriptionMonthlyUsageRecord(
                 customer,
-                subscriptionUsage(customer, s, context.moment),
-                context.moment,
+                subscriptionUsage(customer, s, context.momentOf(customer)),
+                context.momentOf(customer),
               ),
             ),
         );
@@ -127,9 +137,9 @@ export const ROUTES: readonly Route[] = [
         if (!subscription) return pcErrors.subscriptionNotFound(subscriptionId);
         if (customer.kind === 'azurePlan') return pcErrors.azurePlanResources();
         const usage = resourceUsage(
-          subscriptionUsage(customer, subscription, context.moment),
+          subscriptionUsage(customer, subscription, context.momentOf(customer)),
           context.data.resources(customer, subscription),
-          context.moment,
+          context.momentOf(customer),
         );
         const path = `/customers/${customer.id}/subscriptions/${subscription.id}/usagerecords/resources`;
         return page(context, 'resources', path, path, usage.length, (from, to) =>
@@ -146,8 +156,8 @@ export const ROUTES: readonly Route[] = [
       withCustomer(context, customerId, (customer) => {
         const subscription = findSubscription(customer, subscriptionId);
         if (!subscription) return pcErrors.subscriptionNotFound(subscriptionId);
-        const usage = subscriptionUsage(customer, subscription, context.moment);
-        return ok(subscriptionUsageSummary(customer, usage, context.moment));
+        const usage = subscriptionUsage(customer, subscription, context.momentOf(customer));
+        return ok(subscriptionUsageSummary(customer, usage, context.momentOf(customer)));
       }),
   },
   {
@@ -164,7 +174,9 @@ export const ROUTES: readonly Route[] = [
           `${path}/meterusagerecords`,
           plan.meters.length,
           (from, to) =>
-            plan.meters.slice(from, to).map((m) => meterUsageRecord(customer, plan, m, context.moment)),
+            plan.meters
+              .slice(from, to)
+              .map((m) => meterUsageRecord(customer, plan, m, context.momentOf(customer))),
         ),
       ),
   },
@@ -182,7 +194,9 @@ export const ROUTES: readonly Route[] = [
           `${path}/resourceusagerecords`,
           plan.resources.length,
           (from, to) =>
-            plan.resources.slice(from, to).map((r) => resourceUsageRecord(customer, plan, r, context.moment)),
+            plan.resources
+              .slice(from, to)
+              .map((r) => resourceUsageRecord(customer, plan, r, context.momentOf(customer))),
         ),
       ),
   },
@@ -250,9 +264,9 @@ function withPlan(
     if (!subscription) return pcErrors.subscriptionNotFound(subscriptionId);
     if (customer.kind !== 'azurePlan') return pcErrors.legacySubscription(call);
     const plan = azurePlanUsage(
-      subscriptionUsage(customer, subscription, context.moment),
+      subscriptionUsage(customer, subscription, context.momentOf(customer)),
       context.data.azurePlan(customer, subscription),
-      context.moment,
+      context.momentOf(customer),
     );
     return handle(customer, plan, `/customers/${customer.id}/subscriptions/${subscription.id}`);
   });

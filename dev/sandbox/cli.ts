@@ -27,6 +27,7 @@ const USAGE = `Partner Center sandbox: a local Partner Center usage API and Entr
   --now ISO-DATE                    start the sandbox clock there
   --freeze-clock                    keep the sandbox clock still
   --usage-interval-seconds N        usage is rated up to the last whole interval, default 3600
+  --moving-share P                  share of customers whose usage moves each interval, default 1
   --access-token-lifetime-seconds N  --refresh-grace-seconds N
   --no-bom                          omit the UTF-8 byte-order mark on bodies
   --tenant-id --client-id --client-secret --refresh-token   credentials to accept
@@ -73,6 +74,7 @@ const NUMBER_FLAGS = [
   'rate-limit-per-minute',
   'customer-rate-limit-per-minute',
   'usage-interval-seconds',
+  'moving-share',
   'access-token-lifetime-seconds',
   'refresh-grace-seconds',
   ...Object.keys(FAULT_FLAGS),
@@ -150,6 +152,7 @@ export function parseCommandLine(argv: string[]): SandboxOptions | 'help' {
     now: text('now'),
     freezeClock: values['freeze-clock'] === true,
     usageIntervalSeconds: number('usage-interval-seconds'),
+    movingShare: number('moving-share'),
     accessTokenLifetimeSeconds: number('access-token-lifetime-seconds'),
     refreshGraceSeconds: number('refresh-grace-seconds'),
     bom: values['no-bom'] !== true,

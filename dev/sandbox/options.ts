@@ -39,6 +39,11 @@ export interface SandboxOptions {
   freezeClock?: boolean;
   /** Usage is rated up to the last whole interval (lastModifiedDate). Default 3600. */
   usageIntervalSeconds?: number;
+  /**
+   * Share of customers whose usage moves in each interval, 0-1: a customer not drawn for an
+   * interval answers as it did before it. Default 1 (every customer moves every interval).
+   */
+  movingShare?: number;
   /** Default 3600. */
   accessTokenLifetimeSeconds?: number;
   /** How long a rotated-out refresh token still works. Default 60. */
@@ -86,6 +91,7 @@ export function resolveOptions(options: SandboxOptions): ResolvedOptions {
     now: options.now,
     freezeClock: options.freezeClock ?? false,
     usageIntervalSeconds: options.usageIntervalSeconds ?? 3600,
+    movingShare: options.movingShare ?? 1,
     accessTokenLifetimeSeconds: options.accessTokenLifetimeSeconds ?? 3600,
     refreshGraceSeconds: options.refreshGraceSeconds ?? 60,
     refreshTokenLifetimeSeconds: options.refreshTokenLifetimeSeconds ?? 90 * 24 * 3600,
@@ -104,5 +110,6 @@ export function resolveOptions(options: SandboxOptions): ResolvedOptions {
       throw new Error(`pageSizes.${collection} must be a positive whole number`);
   }
   if (!Number.isInteger(resolved.seed)) throw new Error('seed must be a whole number');
+  if (!(resolved.movingShare >= 0 && resolved.movingShare <= 1)) throw new Error('movingShare must be 0-1');
   return resolved;
 }

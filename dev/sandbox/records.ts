@@ -48,7 +48,11 @@ export interface PartnerTotals {
 }
 
 /** Walks every customer once; the server caches the result per usage moment. */
-export function partnerTotals(data: SandboxData, moment: UsageMoment): PartnerTotals {
+export function partnerTotals(
+  data: SandboxData,
+  moment: UsageMoment,
+  momentOf: (customer: CustomerProfile) => UsageMoment = () => moment,
+): PartnerTotals {
   const totals: PartnerTotals = {
     customersOverBudget: 0,
     customersTrendingOver: 0,
@@ -57,7 +61,7 @@ export function partnerTotals(data: SandboxData, moment: UsageMoment): PartnerTo
   };
   for (const customer of data.customers()) {
     if (customer.subscriptions.length === 0) continue;
-    const usage = customerUsage(customer, moment);
+    const usage = customerUsage(customer, momentOf(customer));
     totals.customersWithUsageBasedSubscription++;
     if (usage.overBudget) totals.customersOverBudget++;
     if (usage.trendingOver) totals.customersTrendingOver++;

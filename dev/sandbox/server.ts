@@ -29,7 +29,14 @@ import { CONTINUATION_HEADER, ContinuationTokens } from './paging';
 import { partnerTotals, type PartnerProfile, type PartnerTotals } from './records';
 import { Throttle, type RateLimits } from './throttle';
 import { TokenAuthority } from './tokens';
-import { customerUsage, subscriptionUsage, usageMoment, type CustomerUsage, type UsageMoment } from './usage';
+import {
+  customerMoment,
+  customerUsage,
+  subscriptionUsage,
+  usageMoment,
+  type CustomerUsage,
+  type UsageMoment,
+} from './usage';
 
 /** A running sandbox and the handles tests and benchmarks steer it with. */
 export interface Sandbox {
@@ -179,12 +186,15 @@ class SandboxServer {
       counters: { snapshot: () => this.counters.snapshot(), reset: () => this.counters.reset() },
       data: this.data,
       moment: (at) => this.moment(at),
-      customerUsage: (customer, at) => customerUsage(this.profile(customer), this.moment(at)),
+      customerUsage: (customer, at) => {
+        const profile = this.profile(customer);
+        return customerUsage(profile, this.momentOf(profile, this.moment(at)));
+      },
       azurePlanUsage: (customer, planId, at) => {
         const profile = this.profile(customer);
         const plan = profile.subscriptions.find((s) => s.id.toLowerCase() === planId.toLowerCase());
         if (!plan) throw new Error(`customer ${customer} has no subscription ${planId}`);
-        const moment = this.moment(at);
+        const moment = this.momentOf(profile, this.moment(at));
         return azurePlanUsage(
           subscriptionUsage(profile, plan, moment),
           this.data.azurePlan(profile, plan),
@@ -227,6 +237,12 @@ class SandboxServer {
   private moment(at?: Date | string | number): UsageMoment {
     const ms = at === undefined ? this.clock.now() : new Date(at).getTime();
     return usageMoment(ms, this.options.usageIntervalSeconds * 1000);
+  }
+
+  /** Where one customer's usage stands at `moment` (see `movingShare`). */
+  private momentOf(customer: CustomerProfile, moment: UsageMoment): UsageMoment {
+    const { usageIntervalSeconds, movingShare, seed } = this.options;
+    return customerMoment(moment, usageIntervalSeconds * 1000, movingShare, seed, customer.index);
   }
 
   private async close(): Promise<void> {
@@ -275,9 +291,11 @@ class SandboxServer {
     if (decision.fault === 'status503') return this.send(res, route.template, pcErrors.unavailable(), ids);
 
     const continuationToken = req.headers[CONTINUATION_HEADER.toLowerCase()];
+    const moment = this.moment();
     const context: ApiContext = {
       data: this.data,
-      moment: this.moment(),
+      moment,
+      momentOf: (customer) => this.momentOf(customer, moment),
       partner: this.partner,
       pageSize: this.options.pageSize,
       pageSizes: this.options.pageSizes,
@@ -331,7 +349,7 @@ class SandboxServer {
       this.totalsCache = {
         asOf: moment.asOf,
         version: this.data.version,
-        totals: partnerTotals(this.data, moment),
+        totals: partnerTotals(this.data, moment, (customer) => this.momentOf(customer, moment)),
       };
     }
     return this.totalsCache.totals;

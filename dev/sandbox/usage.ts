@@ -2,6 +2,7 @@ import { RATE_SCALE } from './catalog';
 import { billingPeriodAt, type BillingPeriod } from './clock';
 import type { CustomerProfile, ResourceProfile, SubscriptionProfile } from './data';
 import { mulDiv, parseDecimal, percentOf, splitByWeight } from './money';
+import { hash32 } from './prng';
 
 /**
  * The instant usage is rated up to. Partner Center's figures lag and move in steps, so the sandbox
@@ -24,6 +25,33 @@ export function usageMoment(nowMs: number, intervalMs: number): UsageMoment {
     elapsed: BigInt(asOf - period.start),
     length: BigInt(period.end - period.start),
   };
+}
+
+/** How far back a customer's last move is looked for; beyond it, the period's start. */
+const MAX_STILL_INTERVALS = 100_000;
+
+/**
+ * The moment one customer's usage stands at when only a `share` of customers moves per interval:
+ * at each interval boundary each customer is drawn (seeded, with probability `share`), and its
+ * usage is rated up to the last boundary it was drawn at, or the period's start. So advancing the
+ * clock by one interval moves about `share` of the customers; the others answer exactly as before
+ * (records, summaries, subscriptions and resources alike). `share` 1: every customer moves.
+ */
+export function customerMoment(
+  moment: UsageMoment,
+  intervalMs: number,
+  share: number,
+  seed: number,
+  customerIndex: number,
+): UsageMoment {
+  if (share >= 1) return moment;
+  const threshold = share * 2 ** 32;
+  let asOf = moment.asOf;
+  for (let i = 0; asOf > moment.period.start && i < MAX_STILL_INTERVALS; i++, asOf -= intervalMs)
+    if (hash32(seed, 'moves', customerIndex, asOf) < threshold) break;
+  asOf = Math.max(asOf, moment.period.start);
+  if (asOf === moment.asOf) return moment;
+  return { ...moment, asOf, elapsed: BigInt(asOf - moment.period.start) };
 }
 
 export interface SubscriptionUsage {

@@ -357,6 +357,8 @@ export function runBody(run: RunRecord): RunBody {
     reason: run.reason ?? null,
     counts: {
       customersWritten: run.counts.customersWritten,
+      customersFetched: run.counts.customersFetched ?? run.counts.customersWritten,
+      customersCarriedOver: run.counts.customersCarriedOver ?? 0,
       customersFailed: run.counts.customersFailed,
       subscriptionsWritten: run.counts.subscriptionsWritten,
       subscriptionsFailed: run.counts.subscriptionsFailed ?? 0,

@@ -405,7 +405,11 @@ export const RunSchema = named(
     finishedAt: dateTime.nullable(),
     reason: z.string().nullable(),
     counts: z.object({
-      customersWritten: count,
+      customersWritten: count.describe('Customers the run serves: fetched plus carried over.'),
+      customersFetched: count.describe('Customers whose detail the run read from Partner Center.'),
+      customersCarriedOver: count.describe(
+        'Customers whose monthly record had not moved: their last snapshot was kept, with a history point for this run.',
+      ),
       customersFailed: count,
       subscriptionsWritten: count,
       subscriptionsFailed: count.describe(

@@ -371,6 +371,24 @@ export const SETTINGS: readonly SettingSpec[] = [
     validate: positiveInt(64),
   },
   {
+    name: 'SNAPSHOT_MODE',
+    description:
+      'incremental: read only customers whose monthly record moved since their last snapshot, or whose detail is older than SNAPSHOT_FULL_REFRESH_HOURS or of a past billing period; carry the rest over. full: read all.',
+    default: 'incremental',
+    example: 'incremental',
+    expects: 'incremental or full',
+    validate: (raw) =>
+      raw === 'incremental' || raw === 'full' ? undefined : 'is neither incremental nor full',
+  },
+  {
+    name: 'SNAPSHOT_FULL_REFRESH_HOURS',
+    description: "An incremental run reads a customer's detail again once it is this old, moved or not.",
+    default: '24',
+    example: '24',
+    expects: 'a whole number 1-8760',
+    validate: positiveInt(8760),
+  },
+  {
     name: 'RETENTION_SCHEDULE',
     description: 'When history older than RETENTION_DAYS is deleted (six-field NCRONTAB, UTC).',
     default: '0 30 2 * * *',
@@ -441,6 +459,8 @@ export interface Settings {
     resumeSchedule: string;
     timeBudgetMs: number;
     customerConcurrency: number;
+    mode: 'incremental' | 'full';
+    fullRefreshMs: number;
   };
   retention: { schedule: string; days: number };
   api: { staleAfterMs: number };
@@ -584,6 +604,8 @@ export function loadSettings(env: Env = process.env): Settings {
       resumeSchedule: str('SNAPSHOT_RESUME_SCHEDULE'),
       timeBudgetMs: int('SNAPSHOT_TIME_BUDGET_SECONDS') * 1000,
       customerConcurrency: int('SNAPSHOT_CUSTOMER_CONCURRENCY'),
+      mode: str('SNAPSHOT_MODE') === 'full' ? 'full' : 'incremental',
+      fullRefreshMs: int('SNAPSHOT_FULL_REFRESH_HOURS') * 3600_000,
     },
     retention: { schedule: str('RETENTION_SCHEDULE'), days: int('RETENTION_DAYS') },
     api: { staleAfterMs: int('STALE_AFTER_MINUTES') * 60_000 },

@@ -17,6 +17,10 @@ export interface RunRecord {
   reason?: string;
   counts: {
     customersWritten: number;
+    /** Written customers whose detail was read from Partner Center (absent on older runs). */
+    customersFetched?: number;
+    /** Written customers carried over from their last snapshot: their monthly record had not moved. */
+    customersCarriedOver?: number;
     customersFailed: number;
     subscriptionsWritten: number;
     /** Subscriptions of failed customers that were discovered before the customer failed. */

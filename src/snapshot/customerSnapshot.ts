@@ -11,7 +11,18 @@ import type {
   CallOptions,
   PartnerCenterClient,
 } from '../partnerCenter/partnerCenterClient';
-import type { SnapshotWriter } from '../domain/snapshotWriter';
+import type { CommittedCustomer, SnapshotWriter } from '../domain/snapshotWriter';
+
+/**
+ * When a customer's detail may be carried over instead of read again (incremental runs); absent:
+ * a full run, every customer is read.
+ */
+export interface CarryOverPolicy {
+  /** Detail older than this is read again, moved or not. */
+  refreshMs: number;
+  /** The billing period the run's partner summary is in: detail of an earlier one is read again. */
+  billingStartDate?: string;
+}
 
 /** The Partner Center calls a snapshot makes: the usage calls and, per subscription, its detail. */
 export type SnapshotPartnerCenter = PartnerCenterClient &
@@ -38,33 +49,74 @@ export interface CustomerProgress {
 }
 
 /**
+ * Whether a customer's committed snapshot still holds: its monthly record has not moved since,
+ * it is younger than the policy's refresh age, and it belongs to the run's billing period.
+ */
+export function canCarryOver(
+  committed: CommittedCustomer | undefined,
+  policy: CarryOverPolicy | undefined,
+  now: Date,
+): boolean {
+  if (!policy || !committed?.sameRecord) return false;
+  if (now.getTime() - committed.takenAt.getTime() >= policy.refreshMs) return false;
+  const periodStart = Date.parse(policy.billingStartDate ?? '');
+  if (Number.isNaN(periodStart)) return true;
+  // A rollover: the detail was read before the period began, or names another period.
+  if (committed.takenAt.getTime() < periodStart) return false;
+  const detailStart = Date.parse(committed.periodStart ?? '');
+  return Number.isNaN(detailStart) || detailStart === periodStart;
+}
+
+/**
  * Snapshots one customer: its usage summary, its subscriptions' usage records and, per
  * subscription, its own summary plus its resources (legacy Microsoft Azure) or its meters,
  * resources and Azure subscriptions (Azure plan). Each subscription's resources view is handed to
  * the writer as soon as it is read (memory holds about one transaction's worth), invisible to
  * readers; the customer's commit makes all of them visible at once, so readers never see part of
- * this snapshot. A failure anywhere leaves every view of the customer as it was.
+ * this snapshot. A failure anywhere leaves every view of the customer as it was. Under a carry-over
+ * policy, a customer whose committed snapshot still holds (`canCarryOver`) costs no Partner Center
+ * request: the snapshot is kept as this run's, with the run's history points.
  */
 export async function snapshotCustomer(
   deps: {
     partnerCenter: SnapshotPartnerCenter;
     writer: Pick<
       SnapshotWriter,
-      'beginCustomer' | 'writeSubscription' | 'commitCustomer' | 'discardCustomer'
+      'beginCustomer' | 'writeSubscription' | 'commitCustomer' | 'carryOverCustomer' | 'discardCustomer'
     >;
     now: () => Date;
   },
-  input: { runId: string; record: CustomerMonthlyUsageRecord; call: CallOptions },
+  input: {
+    runId: string;
+    record: CustomerMonthlyUsageRecord;
+    call: CallOptions;
+    carryOver?: CarryOverPolicy;
+    /** The billing period start of the run's partner summary, kept with the customer's view. */
+    periodStart?: string;
+  },
   progress: CustomerProgress,
-): Promise<{ takenAt: Date }> {
+): Promise<{ takenAt: Date; carriedOver: boolean }> {
   const { writer } = deps;
   const customerId = input.record.customerId;
-  const summary = await deps.partnerCenter.getCustomerUsageSummary(customerId, input.call);
   const begun = await writer.beginCustomer({ runId: input.runId, customerId, record: input.record });
   try {
     // A customer this run committed before (an invocation cut off before its checkpoint) is redone
     // at that commit's time, so its history points are replaced, not added twice.
-    return await snapshotParts(deps, { ...input, summary }, progress, begun.committedAt ?? deps.now());
+    const takenAt = begun.committedAt ?? deps.now();
+    if (canCarryOver(begun.committed, input.carryOver, deps.now())) {
+      const carried = await writer.carryOverCustomer({
+        runId: input.runId,
+        customerId,
+        takenAt,
+        record: input.record,
+      });
+      if (carried) {
+        progress.subscriptionsSeen = carried.subscriptions;
+        return { takenAt, carriedOver: true };
+      }
+    }
+    const summary = await deps.partnerCenter.getCustomerUsageSummary(customerId, input.call);
+    return { ...(await snapshotParts(deps, { ...input, summary }, progress, takenAt)), carriedOver: false };
   } finally {
     writer.discardCustomer(customerId, input.runId);
   }
@@ -115,6 +167,7 @@ async function snapshotParts(
     summary,
     record: input.record,
     subscriptions,
+    periodStart: input.periodStart,
   });
   progress.subscriptionsWritten = subscriptions.length;
   progress.resourcesWritten = resourcesWritten;

@@ -6,7 +6,12 @@ import type { CallOptions } from '../partnerCenter/partnerCenterClient';
 import { isStorageUnavailable } from '../storage/errors';
 import type { SnapshotWriter, TakenCustomers } from '../domain/snapshotWriter';
 import type { CheckpointBuffer } from './checkpointBuffer';
-import { snapshotCustomer, type CustomerProgress, type SnapshotPartnerCenter } from './customerSnapshot';
+import {
+  snapshotCustomer,
+  type CarryOverPolicy,
+  type CustomerProgress,
+  type SnapshotPartnerCenter,
+} from './customerSnapshot';
 import { failureOf } from './failures';
 
 /** Errors that end the whole run at once: no customer can succeed while they hold. */
@@ -19,6 +24,7 @@ export interface CustomerWalkInput {
     | 'beginCustomer'
     | 'writeSubscription'
     | 'commitCustomer'
+    | 'carryOverCustomer'
     | 'discardCustomer'
     | 'markCustomerKnown'
     | 'probe'
@@ -27,6 +33,10 @@ export interface CustomerWalkInput {
   /** Properties every log line and event of the run carries. */
   log: Record<string, unknown>;
   runId: string;
+  /** Incremental runs: when a customer's last snapshot is carried over. Absent: a full run. */
+  carryOver?: CarryOverPolicy;
+  /** The billing period start of the run's partner summary, kept with each customer written. */
+  periodStart?: string;
   /** Carries the run's correlation id and `stop.signal`. */
   call: CallOptions;
   /** Customers the run has already finished; the walk takes the rest. */
@@ -117,9 +127,10 @@ async function snapshotOne(
   const progress: CustomerProgress = { subscriptionsSeen: 0, subscriptionsWritten: 0, resourcesWritten: 0 };
   let takenAt = input.now();
   try {
-    ({ takenAt } = await snapshotCustomer(
+    let carriedOver: boolean;
+    ({ takenAt, carriedOver } = await snapshotCustomer(
       { partnerCenter: input.partnerCenter, writer, now: () => takenAt },
-      { runId, record, call: input.call },
+      { runId, record, call: input.call, carryOver: input.carryOver, periodStart: input.periodStart },
       progress,
     ));
     return {
@@ -128,6 +139,7 @@ async function snapshotOne(
         record,
         takenAt,
         outcome: 'written',
+        carriedOver,
         subscriptionsWritten: progress.subscriptionsWritten,
         resourcesWritten: progress.resourcesWritten,
         subscriptionsFailed: 0,

@@ -25,7 +25,18 @@ export interface SnapshotDependencies {
   partnerCenter: SnapshotPartnerCenter;
   store: { runs: RunStore; writer: SnapshotWriter };
   logger: Logger;
-  settings: { timeBudgetMs: number; customerConcurrency: number };
+  settings: {
+    timeBudgetMs: number;
+    customerConcurrency: number;
+    /**
+     * `incremental` (the default): a customer whose monthly record has not moved since its last
+     * snapshot, younger than `fullRefreshMs` and of the current billing period, is carried over
+     * without a Partner Center request. `full`: every customer is read.
+     */
+    mode?: 'incremental' | 'full';
+    /** Incremental runs read a customer again once its detail is this old. Default 24 h. */
+    fullRefreshMs?: number;
+  };
   /** Wall clock for takenAt and run times. */
   now?: () => Date;
   /** Stops the invocation early (host shutdown); the run continues in a later invocation. */
@@ -56,6 +67,7 @@ export type InvocationOutcome =
   | { kind: 'finished'; run: RunRecord };
 
 const DEFAULT_LEASE_TTL_MS = 60_000;
+const DEFAULT_FULL_REFRESH_MS = 24 * 3600_000;
 const CHECKPOINT_BATCH = 100;
 const RUN_EVENTS: Record<'succeeded' | 'partial' | 'failed', OperationalEvent> = {
   succeeded: 'SnapshotRunSucceeded',
@@ -202,6 +214,14 @@ export async function continueRun(deps: SnapshotDependencies, runId: string): Pr
       logger: deps.logger,
       log,
       runId,
+      periodStart: partner.summary.billingStartDate,
+      carryOver:
+        deps.settings.mode === 'full'
+          ? undefined
+          : {
+              refreshMs: deps.settings.fullRefreshMs ?? DEFAULT_FULL_REFRESH_MS,
+              billingStartDate: partner.summary.billingStartDate,
+            },
       call,
       taken: progress.finished,
       checkpoints,

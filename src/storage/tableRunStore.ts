@@ -19,6 +19,8 @@ import { jsonText } from './viewDocument';
 
 const ZERO_COUNTS: RunCounts = {
   customersWritten: 0,
+  customersFetched: 0,
+  customersCarriedOver: 0,
   customersFailed: 0,
   subscriptionsWritten: 0,
   subscriptionsFailed: 0,
@@ -345,6 +347,10 @@ function fromEntity(row: Row): StoredRun {
     reason: str(row, 'reason'),
     counts: {
       customersWritten: num(row, 'customersWritten'),
+      // Runs recorded before incremental snapshots fetched every customer they wrote.
+      customersFetched:
+        row.customersFetched === undefined ? num(row, 'customersWritten') : num(row, 'customersFetched'),
+      customersCarriedOver: num(row, 'customersCarriedOver'),
       customersFailed: num(row, 'customersFailed'),
       subscriptionsWritten: num(row, 'subscriptionsWritten'),
       subscriptionsFailed: num(row, 'subscriptionsFailed'),

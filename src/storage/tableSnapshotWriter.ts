@@ -1,17 +1,20 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import { resourceGroupCosts, type SubscriptionDetail } from '../domain/azurePlan';
 import { isOverBudget } from '../domain/budget';
 import { sumCustomerTotals, type CustomerTotals, type TotalsRecord } from '../domain/customerTotals';
-import type {
-  AzureResourceMonthlyUsageRecord,
-  CustomerMonthlyUsageRecord,
-  CustomerUsageSummary,
-  PartnerUsageSummary,
-  SubscriptionMonthlyUsageRecord,
+import {
+  hasResourceBreakdown,
+  type AzureResourceMonthlyUsageRecord,
+  type CustomerMonthlyUsageRecord,
+  type CustomerUsageSummary,
+  type PartnerUsageSummary,
+  type SubscriptionMonthlyUsageRecord,
 } from '../domain/usage';
 import {
   addEntry,
+  type CarryOverInput,
+  type CommittedCustomer,
   type CustomerListEntry,
   type CustomerSnapshot,
   type RunTotals,
@@ -42,7 +45,7 @@ import {
   type EntityLike,
 } from './tableLimits';
 import { defined, type UsageTableName } from './usageTables';
-import { viewEntities } from './viewDocument';
+import { CorruptViewError, queryView, viewEntities } from './viewDocument';
 
 /** Headers of a customer's or subscription's latest view (see viewDocument.ts). */
 export interface ViewState {
@@ -78,6 +81,8 @@ interface CustomerWrite {
   etag?: string;
   /** When this run committed the customer before (a redo after a cut-off invocation). */
   committedAt?: Date;
+  /** The committed view's header as read at the start (selected properties), if there is one. */
+  committed?: Record<string, unknown>;
   batch: PartitionBatch;
   /** History rows of the Azure plans' resource groups written so far; they go out with the commit. */
   resourceGroupHistory: EntityLike[];
@@ -106,10 +111,114 @@ export class TableSnapshotWriter implements SnapshotWriter {
     runId: string;
     customerId: string;
     record: CustomerMonthlyUsageRecord;
-  }): Promise<{ committedAt?: Date }> {
+  }): Promise<{ committedAt?: Date; committed?: CommittedCustomer }> {
     assertEntityWithinLimits(listRow(input.runId, writtenEntry(input.record)));
     const write = await this.open(input.runId, input.customerId);
-    return { committedAt: write.committedAt };
+    const row = write.committed;
+    const takenAt = typeof row?.takenAt === 'string' ? new Date(row.takenAt) : undefined;
+    if (row?.state !== 'found' || row.slot === undefined || !takenAt || Number.isNaN(takenAt.getTime()))
+      return { committedAt: write.committedAt };
+    return {
+      committedAt: write.committedAt,
+      committed: {
+        takenAt,
+        periodStart: [row.periodStart, row.billingStartDate].find((v): v is string => typeof v === 'string'),
+        sameRecord: row.recordHash === recordHash(input.record),
+      },
+    };
+  }
+
+  /**
+   * Keeps the customer's committed view as this run's: no part is read or rewritten (the view names
+   * its slot and version, which stay), so every view the customer has is carried over as it is.
+   * One transaction: a merge of the view header naming this run (conditional on the ETag read at
+   * the start, and so that a redo reuses the same takenAt) and the run's history points, built from
+   * the committed view's body exactly as its commit built them.
+   */
+  async carryOverCustomer(input: CarryOverInput): Promise<{ subscriptions: number } | undefined> {
+    const key = writeKey(input.runId, input.customerId);
+    const write = this.writes.get(key) ?? (await this.open(input.runId, input.customerId));
+    try {
+      const view = await queryView<{ runId: string }, CustomerViewBody>(
+        this.tables.customers,
+        this.metrics,
+        write.partitionKey,
+      ).catch((error: unknown) => {
+        if (error instanceof CorruptViewError) return undefined;
+        throw error;
+      });
+      // Gone or torn since the header was read: nothing to carry; the customer is read instead.
+      if (!view?.body || write.etag === undefined) return undefined;
+      const history = historyRows(write.partitionKey, {
+        runId: input.runId,
+        takenAt: input.takenAt,
+        summary: view.body.summary,
+        record: input.record,
+        subscriptions: view.body.subscriptions,
+      });
+      const mark: TransactionAction = [
+        'update',
+        {
+          partitionKey: write.partitionKey,
+          rowKey: VIEW_ROW,
+          carriedRunId: input.runId,
+          carriedAt: input.takenAt.toISOString(),
+        },
+        'Merge',
+        { etag: write.etag },
+      ];
+      const groups = await this.carriedResourceGroupHistory(write, input, view.body.subscriptions);
+      await this.sendWithHistory(
+        write,
+        [mark, replace(history.customer)],
+        [...history.subscriptions, ...groups].map(replace),
+      );
+      return { subscriptions: view.body.subscriptions.length };
+    } finally {
+      this.writes.delete(key);
+    }
+  }
+
+  /**
+   * The resource-group history points a commit of the carried view would have added: read from
+   * each Azure plan's committed part (one query per plan; legacy subscriptions have none), so a
+   * group's history has a point for every run, carried or not.
+   */
+  private async carriedResourceGroupHistory(
+    write: CustomerWrite,
+    input: CarryOverInput,
+    subscriptions: readonly SubscriptionMonthlyUsageRecord[],
+  ): Promise<EntityLike[]> {
+    const slot = write.committed?.slot;
+    if (slot !== 'a' && slot !== 'b') return [];
+    const rows: EntityLike[] = [];
+    for (const subscription of subscriptions) {
+      if (hasResourceBreakdown(subscription)) continue;
+      const part = await queryView<
+        { runId: string; billingStartDate?: string; billingEndDate?: string },
+        SubscriptionViewBody
+      >(
+        this.tables.customers,
+        this.metrics,
+        write.partitionKey,
+        subscriptionPartRow(subscription.subscriptionId, slot),
+      );
+      if (!part?.body.detail) continue;
+      rows.push(
+        ...resourceGroupHistoryRows(write.partitionKey, {
+          runId: input.runId,
+          customerId: input.customerId,
+          takenAt: input.takenAt,
+          subscription: part.body.subscription,
+          hasResourceBreakdown: false,
+          resources: [],
+          detail: part.body.detail,
+          billingStartDate: part.header.billingStartDate,
+          billingEndDate: part.header.billingEndDate,
+        }),
+      );
+    }
+    return rows;
   }
 
   /** Forgets a customer's unfinished write (it failed or was cancelled); its parts stay invisible. */
@@ -169,7 +278,6 @@ export class TableSnapshotWriter implements SnapshotWriter {
 
   private async commit(write: CustomerWrite, input: CustomerSnapshot): Promise<void> {
     const partitionKey = write.partitionKey;
-    const takenAtMs = input.takenAt.getTime();
     const billing = {
       billingStartDate: input.summary?.billingStartDate,
       billingEndDate: input.summary?.billingEndDate,
@@ -183,46 +291,36 @@ export class TableSnapshotWriter implements SnapshotWriter {
         version: write.version,
         subscriptionCount: input.subscriptions.length,
         ...billing,
+        // What a later run compares its monthly record and its billing period with (see beginCustomer).
+        recordHash: recordHash(input.record),
+        periodStart: input.periodStart,
       }),
       body,
     );
-    const totals = input.summary ?? input.record;
-    const history: EntityLike = defined({
-      partitionKey,
-      rowKey: historyRowKey(takenAtMs, input.runId),
-      kind: 'customer',
-      runId: input.runId,
-      takenAt: input.takenAt.toISOString(),
-      ...billing,
-      totalCost: totals.totalCost,
-      usdTotalCost: totals.usdTotalCost,
-      currencyCode: totals.currencyCode,
-      currencyLocale: totals.currencyLocale,
-    });
-    const subscriptionHistory = input.subscriptions.map((s): TransactionAction =>
-      replace(
-        defined({
-          partitionKey,
-          rowKey: subscriptionHistoryRowKey(s.subscriptionId, takenAtMs, input.runId),
-          kind: 'subscription',
-          subscriptionId: s.subscriptionId,
-          runId: input.runId,
-          takenAt: input.takenAt.toISOString(),
-          ...billing,
-          totalCost: s.totalCost,
-          usdTotalCost: s.usdTotalCost,
-          currencyCode: s.currencyCode,
-          currencyLocale: s.currencyLocale,
-        }),
-      ),
-    );
-    // The Azure plans' resource-group points, like the subscriptions', never run ahead of the view.
-    subscriptionHistory.push(...write.resourceGroupHistory.map(replace));
+    const history = historyRows(partitionKey, input);
     // The flip: conditional on the view read at the start, so a second writer of this customer
     // (an invocation that lost its lease) cannot flip it under this one.
     const flip: TransactionAction =
       write.etag === undefined ? ['create', header] : ['update', header, 'Replace', { etag: write.etag }];
-    const atomic = [flip, ...parts.map(replace), replace(history)];
+    await this.sendWithHistory(
+      write,
+      [flip, ...parts.map(replace), replace(history.customer)],
+      // The Azure plans' resource-group points, like the subscriptions', never run ahead of the view.
+      [...history.subscriptions, ...write.resourceGroupHistory].map(replace),
+    );
+  }
+
+  /**
+   * Sends `atomic` (a view change and the customer's history point) in one transaction with the
+   * parts still pending, then as many subscription history points as fit; the rest follow, so
+   * history never runs ahead of the view.
+   */
+  private async sendWithHistory(
+    write: CustomerWrite,
+    atomic: TransactionAction[],
+    subscriptionHistory: TransactionAction[],
+  ): Promise<void> {
+    const partitionKey = write.partitionKey;
     for (const action of [...atomic, ...subscriptionHistory]) checkAction(action);
     const atomicBytes = atomic.reduce((sum, a) => sum + payloadBytes(a[1]), 0);
     if (atomic.length > MAX_BATCH_OPERATIONS || atomicBytes > MAX_BATCH_PAYLOAD_BYTES)
@@ -246,7 +344,19 @@ export class TableSnapshotWriter implements SnapshotWriter {
     try {
       this.metrics.roundTrips++;
       row = await this.tables.customers.getEntity<Record<string, unknown>>(partitionKey, VIEW_ROW, {
-        queryOptions: { select: ['runId', 'state', 'takenAt', 'slot'] },
+        queryOptions: {
+          select: [
+            'runId',
+            'state',
+            'takenAt',
+            'slot',
+            'billingStartDate',
+            'periodStart',
+            'recordHash',
+            'carriedRunId',
+            'carriedAt',
+          ],
+        },
       });
     } catch (error) {
       if (!isNotFound(error)) throw error;
@@ -259,7 +369,10 @@ export class TableSnapshotWriter implements SnapshotWriter {
       committedAt:
         row && row.runId === runId && row.state === 'found' && typeof row.takenAt === 'string'
           ? new Date(row.takenAt)
-          : undefined,
+          : row?.carriedRunId === runId && typeof row.carriedAt === 'string'
+            ? new Date(row.carriedAt)
+            : undefined,
+      committed: row,
       batch: new PartitionBatch(this.tables.customers, this.metrics),
       resourceGroupHistory: [],
     };
@@ -351,6 +464,8 @@ export class TableSnapshotWriter implements SnapshotWriter {
     const finished = new Set<string>();
     const totals: RunTotals = {
       customersWritten: 0,
+      customersFetched: 0,
+      customersCarriedOver: 0,
       customersFailed: 0,
       subscriptionsWritten: 0,
       subscriptionsFailed: 0,
@@ -359,7 +474,14 @@ export class TableSnapshotWriter implements SnapshotWriter {
     const rows = this.tables.customerLists.listEntities<Record<string, unknown>>({
       queryOptions: {
         filter: odata`PartitionKey eq ${runListPartition(runId)}`,
-        select: ['RowKey', 'outcome', 'subscriptionsWritten', 'subscriptionsFailed', 'resourcesWritten'],
+        select: [
+          'RowKey',
+          'outcome',
+          'carriedOver',
+          'subscriptionsWritten',
+          'subscriptionsFailed',
+          'resourcesWritten',
+        ],
       },
     });
     for await (const page of rows.byPage({ maxPageSize: 1000 })) {
@@ -459,6 +581,66 @@ export class TableTakenCustomers implements TakenCustomers {
   [Symbol.iterator](): IterableIterator<string> {
     return this.keys.values();
   }
+}
+
+/**
+ * A customer's history points for one run: the customer's totals (its summary's, else its monthly
+ * record's) and each subscription's. The commit and a carry-over build them alike, so a carried
+ * customer's history reads as a fetched one's would.
+ */
+function historyRows(
+  partitionKey: string,
+  input: Pick<CustomerSnapshot, 'runId' | 'takenAt' | 'summary' | 'subscriptions'> & {
+    record: Pick<
+      CustomerMonthlyUsageRecord,
+      'totalCost' | 'usdTotalCost' | 'currencyCode' | 'currencyLocale'
+    >;
+  },
+): { customer: EntityLike; subscriptions: EntityLike[] } {
+  const takenAtMs = input.takenAt.getTime();
+  const point = {
+    runId: input.runId,
+    takenAt: input.takenAt.toISOString(),
+    billingStartDate: input.summary?.billingStartDate,
+    billingEndDate: input.summary?.billingEndDate,
+  };
+  const totals = input.summary ?? input.record;
+  return {
+    customer: defined({
+      partitionKey,
+      rowKey: historyRowKey(takenAtMs, input.runId),
+      kind: 'customer',
+      ...point,
+      totalCost: totals.totalCost,
+      usdTotalCost: totals.usdTotalCost,
+      currencyCode: totals.currencyCode,
+      currencyLocale: totals.currencyLocale,
+    }),
+    subscriptions: input.subscriptions.map((s) =>
+      defined({
+        partitionKey,
+        rowKey: subscriptionHistoryRowKey(s.subscriptionId, takenAtMs, input.runId),
+        kind: 'subscription',
+        subscriptionId: s.subscriptionId,
+        ...point,
+        totalCost: s.totalCost,
+        usdTotalCost: s.usdTotalCost,
+        currencyCode: s.currencyCode,
+        currencyLocale: s.currencyLocale,
+      }),
+    ),
+  };
+}
+
+/**
+ * A fingerprint of a customer's monthly record: every field, in a fixed order. Two records with
+ * the same fingerprint say the customer's usage, budget and currency have not moved.
+ */
+function recordHash(record: CustomerMonthlyUsageRecord): string {
+  const fields = Object.keys(record)
+    .sort()
+    .map((k) => [k, (record as unknown as Record<string, unknown>)[k]]);
+  return createHash('sha256').update(JSON.stringify(fields)).digest('base64url');
 }
 
 /** The header fields every view this run writes for a customer starts with. */
@@ -570,6 +752,7 @@ function fullListRow(runId: string, entry: CustomerListEntry): EntityLike {
     currencyLocaleKey: r.currencyLocale?.toUpperCase(),
     takenAt: entry.takenAt.toISOString(),
     outcome: entry.outcome,
+    carriedOver: entry.carriedOver === true ? true : undefined,
     subscriptionsWritten: entry.subscriptionsWritten,
     subscriptionsFailed: entry.subscriptionsFailed,
     resourcesWritten: entry.resourcesWritten,

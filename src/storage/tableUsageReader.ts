@@ -35,7 +35,7 @@ import type {
   UsageReader,
 } from '../domain/usageReader';
 import type { UsageTableName } from './usageTables';
-import { readViewRows, viewRange } from './viewDocument';
+import { queryView } from './viewDocument';
 
 type Row = TableEntityResult<Record<string, unknown>>;
 type Header = ViewState & {
@@ -319,20 +319,7 @@ export class TableUsageReader implements UsageReader {
     partitionKey: string,
     rowKey = VIEW_ROW,
   ): Promise<{ header: Header; body: B } | undefined> {
-    const rows: Row[] = [];
-    const range = viewRange(rowKey);
-    const pages = table
-      .listEntities<Record<string, unknown>>({
-        queryOptions: {
-          filter: odata`PartitionKey eq ${partitionKey} and RowKey ge ${range.ge} and RowKey le ${range.le}`,
-        },
-      })
-      .byPage({ maxPageSize: 1000 });
-    for await (const page of pages) {
-      this.metrics.roundTrips++;
-      rows.push(...page);
-    }
-    return readViewRows<Header, B>(rows, rowKey);
+    return queryView<Header, B>(table, this.metrics, partitionKey, rowKey);
   }
 }
 

@@ -1,3 +1,4 @@
+import { odata, type TableClient } from '@azure/data-tables';
 import { VIEW_ROW } from './keys';
 import {
   entityBytes,
@@ -110,4 +111,27 @@ export function readViewRows<H extends { runId: string }, B>(
   }
   const text = pieces.join('');
   return { header: header as unknown as H, body: (text === '' ? undefined : JSON.parse(text)) as B };
+}
+
+/** Reads a view's rows (header and parts) with one single-partition query over its range. */
+export async function queryView<H extends { runId: string }, B>(
+  table: TableClient,
+  metrics: { roundTrips: number },
+  partitionKey: string,
+  rowKey = VIEW_ROW,
+): Promise<{ header: H; body: B } | undefined> {
+  const rows: Array<Record<string, unknown>> = [];
+  const range = viewRange(rowKey);
+  const pages = table
+    .listEntities<Record<string, unknown>>({
+      queryOptions: {
+        filter: odata`PartitionKey eq ${partitionKey} and RowKey ge ${range.ge} and RowKey le ${range.le}`,
+      },
+    })
+    .byPage({ maxPageSize: 1000 });
+  for await (const page of pages) {
+    metrics.roundTrips++;
+    rows.push(...page);
+  }
+  return readViewRows<H, B>(rows, rowKey);
 }

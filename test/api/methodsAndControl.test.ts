@@ -91,6 +91,9 @@ describe('snapshot control', () => {
       reason: null,
       counts: {
         customersWritten: 7,
+        // A run recorded without these counts fetched every customer it wrote.
+        customersFetched: 7,
+        customersCarriedOver: 0,
         customersFailed: 0,
         subscriptionsWritten: 14,
         subscriptionsFailed: 0,

@@ -58,11 +58,12 @@ function newSettings(values: Record<string, string>): string {
 function snapshotCli(
   settingsFile: string,
   extraEnv: Record<string, string> = {},
+  args: string[] = [],
 ): Promise<{ code: number | null; text: string }> {
   return new Promise((resolve) => {
     const cli = spawn(
       process.execPath,
-      [path.join(root, 'dist-dev/cli/snapshot.js'), '--settings', settingsFile],
+      [path.join(root, 'dist-dev/cli/snapshot.js'), '--settings', settingsFile, ...args],
       {
         cwd: root,
         env: { ...env(), ...extraEnv },
@@ -131,6 +132,15 @@ test('when npm run snapshot runs beside it with UseDevelopmentStorage=true, then
   expect(body.data).toHaveLength(6);
   // --sandbox-now 2026-03-15 with a frozen clock: the sandbox's current billing period is March 2026.
   expect(body.snapshot.billingPeriod.start).toMatch(/^2026-03-01/);
+});
+
+test('when npm run snapshot runs again on the frozen sandbox, then it carries every customer over, and with --full it reads them all', async () => {
+  const again = await snapshotCli(settings);
+  expect(again.code).toBe(0);
+  expect(again.text).toMatch(/customers 6 written \(0 fetched, 6 carried over\)/);
+  const full = await snapshotCli(settings, {}, ['--full']);
+  expect(full.code).toBe(0);
+  expect(full.text).toMatch(/customers 6 written \(6 fetched, 0 carried over\)/);
 });
 
 test('when npm start stops, then it removes its runtime file', async () => {

@@ -77,7 +77,7 @@ describe('fault matrix: Table Storage outage', () => {
         store,
         leaseTtlMs: LEASE_TTL_MS,
         checkpointIntervalMs: 100,
-        settings: { timeBudgetMs: 60_000, customerConcurrency: 4 },
+        settings: { timeBudgetMs: 60_000, customerConcurrency: 4, mode: 'full' },
       });
 
       const { result, polls, failedPolls } = await whileReading(h.store, async () => {

@@ -156,7 +156,9 @@ export async function startReliabilityHarness(options: ReliabilityOptions = {}):
       partnerCenter: client,
       store,
       logger,
-      settings: { timeBudgetMs: 60_000, customerConcurrency: 6 },
+      // Full runs: these scenarios count which customers a resumed invocation asks Partner Center
+      // about again; an incremental one would carry over those the cut-off invocation committed.
+      settings: { timeBudgetMs: 60_000, customerConcurrency: 6, mode: 'full' },
       leaseTtlMs: 3_000,
       checkpointIntervalMs: 200,
       ...overrides,

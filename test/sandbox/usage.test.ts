@@ -85,3 +85,49 @@ describe('usage over the sandbox clock', () => {
     expect(Number(over?.percentUsed)).toBeGreaterThan(100);
   });
 });
+
+describe('a moving share of customers', () => {
+  let moving: Sandbox;
+  let movingToken: string;
+  beforeAll(async () => {
+    moving = await startSandbox({
+      customers: 200,
+      seed: 9,
+      now: '2025-03-15T12:00:00Z',
+      freezeClock: true,
+      movingShare: 0.1,
+    });
+    movingToken = moving.issueAccessToken({ lifetimeSeconds: 400 * 24 * 3600 });
+  });
+  afterAll(() => moving.close());
+
+  /** Every customer's answer to each customer-scoped read, as the API sends it. */
+  async function answers(): Promise<Map<string, string>> {
+    const list = await pcGet(moving, '/v1/customers/usagerecords', { token: movingToken });
+    const records = (list.body as { items: Array<{ id: string }> }).items;
+    const out = new Map<string, string>();
+    for (const record of records) {
+      const summary = await pcGet(moving, `/v1/customers/${record.id}/usagesummary`, { token: movingToken });
+      const subscriptions = await pcGet(moving, `/v1/customers/${record.id}/subscriptions/usagerecords`, {
+        token: movingToken,
+      });
+      out.set(record.id, JSON.stringify([record, summary.text, subscriptions.text]));
+    }
+    return out;
+  }
+
+  it('when the clock moves one interval, then about that share of customers answer differently and the rest byte for byte as before', async () => {
+    const before = await answers();
+    moving.clock.advance(3600_000);
+    const after = await answers();
+    const changed = [...before.keys()].filter((id) => before.get(id) !== after.get(id));
+    // 200 draws at 0.1: 20 expected; the seeded draw gives a fixed count near it.
+    expect(changed.length).toBeGreaterThan(5);
+    expect(changed.length).toBeLessThan(40);
+    for (const id of changed) {
+      const [was, is] = [before.get(id), after.get(id)].map((t) => JSON.parse(t as string) as unknown[]);
+      expect((is[0] as { lastModifiedDate: string }).lastModifiedDate).toBe('2025-03-15T13:00:00+00:00');
+      expect(was[0]).not.toEqual(is[0]);
+    }
+  });
+});

@@ -6,6 +6,8 @@ import { customerRecord, newStore } from '../storage/factories';
 
 const ZERO = {
   customersWritten: 0,
+  customersFetched: 0,
+  customersCarriedOver: 0,
   customersFailed: 0,
   subscriptionsWritten: 0,
   subscriptionsFailed: 0,
@@ -57,6 +59,7 @@ test('when 3 customers are flushed, then they are the run list rows and the run 
   expect(progress.totals).toEqual({
     ...ZERO,
     customersWritten: 3,
+    customersFetched: 3,
     subscriptionsWritten: 6,
     resourcesWritten: 9,
   });

@@ -10,7 +10,10 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
-/** The real client, counting customers listed, customers started and customers in flight. */
+/**
+ * The real client, counting customers listed and the summaries read; the walk's writer (below)
+ * counts customers started (a customer starts with `beginCustomer`) and in flight.
+ */
 function observed(client: SnapshotPartnerCenter) {
   const seen = {
     listed: 0,
@@ -32,11 +35,7 @@ function observed(client: SnapshotPartnerCenter) {
       }
     },
     getCustomerUsageSummary: (id, o) => {
-      seen.started++;
-      seen.inFlight++;
       seen.summaries.push(id);
-      seen.peakInFlight = Math.max(seen.peakInFlight, seen.inFlight);
-      seen.peakReadAhead = Math.max(seen.peakReadAhead, seen.listed - seen.started);
       return client.getCustomerUsageSummary(id, o);
     },
   };
@@ -45,7 +44,7 @@ function observed(client: SnapshotPartnerCenter) {
 
 async function walkInput(
   overrides: Partial<CustomerWalkInput> & Pick<CustomerWalkInput, 'partnerCenter'>,
-  seen?: { inFlight: number },
+  seen?: ReturnType<typeof observed>['seen'],
 ) {
   const run = await h.store.requestRun('manual');
   const acquired = await h.store.runs.acquireLease(run.runId, `walk-${run.runId}`, 60_000);
@@ -61,8 +60,17 @@ async function walkInput(
   const writer = h.store.writer;
   const input: CustomerWalkInput = {
     writer: {
-      beginCustomer: (i) => writer.beginCustomer(i),
+      beginCustomer: (i) => {
+        if (seen) {
+          seen.started++;
+          seen.inFlight++;
+          seen.peakInFlight = Math.max(seen.peakInFlight, seen.inFlight);
+          seen.peakReadAhead = Math.max(seen.peakReadAhead, seen.listed - seen.started);
+        }
+        return writer.beginCustomer(i);
+      },
       writeSubscription: (i) => writer.writeSubscription(i),
+      carryOverCustomer: (i) => writer.carryOverCustomer(i),
       discardCustomer: (c, r) => writer.discardCustomer(c, r),
       markCustomerKnown: (c, r, t) => writer.markCustomerKnown(c, r, t),
       probe: () => writer.probe(),
@@ -132,7 +140,7 @@ test('when the deadline has passed, then the walk stops early without taking a c
 
 test('when the walk is stopped mid-way, then in-flight customers are cancelled and not checkpointed', async () => {
   const { seen, partnerCenter } = observed(h.client);
-  const { input, finish, run } = await walkInput({ partnerCenter });
+  const { input, finish, run } = await walkInput({ partnerCenter }, seen);
   const walking = walkCustomers(input);
   while (seen.started < 5) await new Promise((r) => setTimeout(r, 2));
   input.stop.abort();

@@ -330,6 +330,8 @@ test('when a run list row is written, then run totals sum written and failed cus
   const progress = await store.writer.runProgress('run-t');
   expect(progress.totals).toEqual({
     customersWritten: 1,
+    customersFetched: 1,
+    customersCarriedOver: 0,
     customersFailed: 1,
     subscriptionsWritten: 1,
     subscriptionsFailed: 3,

@@ -28,6 +28,8 @@ export const apiSettings: Pick<Settings, 'api' | 'snapshot' | 'storage'> = {
     resumeSchedule: '0 */5 * * * *',
     timeBudgetMs: 1_500_000,
     customerConcurrency: 4,
+    mode: 'incremental',
+    fullRefreshMs: 24 * 3_600_000,
   },
   storage: {
     kind: 'connectionString',

@@ -24,3 +24,59 @@ export function compareDecimal(a: Decimal, b: Decimal): -1 | 0 | 1 | undefined {
   const right = y.digits * 10n ** BigInt(y.exponent - exponent);
   return left < right ? -1 : left > right ? 1 : 0;
 }
+
+/**
+ * A running exact sum of decimal strings: digits × 10^exponent in a BigInt, aligned to the finest
+ * exponent seen, so no amount loses a digit however many are added.
+ */
+export class DecimalSum {
+  private digits = 0n;
+  private exponent = 0;
+
+  /** Adds `value`; false (and nothing added) when it is not a decimal number. */
+  add(value: Decimal): boolean {
+    const parsed = parse(value);
+    if (!parsed) return false;
+    this.addParts(parsed.digits, parsed.exponent);
+    return true;
+  }
+
+  /** Adds another sum's value. */
+  addSum(other: DecimalSum): void {
+    this.addParts(other.digits, other.exponent);
+  }
+
+  private addParts(digits: bigint, exponent: number): void {
+    if (exponent < this.exponent) {
+      this.digits = this.digits * 10n ** BigInt(this.exponent - exponent) + digits;
+      this.exponent = exponent;
+    } else {
+      this.digits += exponent > this.exponent ? digits * 10n ** BigInt(exponent - this.exponent) : digits;
+    }
+  }
+
+  /** The sum as plain decimal text, without trailing fraction zeros ("12.5", "-0.0001", "0"). */
+  toString(): Decimal {
+    if (this.exponent >= 0) return (this.digits * 10n ** BigInt(this.exponent)).toString();
+    const negative = this.digits < 0n;
+    const text = (negative ? -this.digits : this.digits).toString().padStart(1 - this.exponent, '0');
+    const cut = text.length + this.exponent;
+    const fraction = text.slice(cut).replace(/0+$/, '');
+    const whole = text.slice(0, cut);
+    const body = fraction === '' ? whole : `${whole}.${fraction}`;
+    return negative && body !== '0' ? `-${body}` : body;
+  }
+}
+
+/** The exact sum of decimal strings; throws when one is not a decimal number. */
+export function addDecimals(values: readonly Decimal[]): Decimal {
+  const sum = new DecimalSum();
+  for (const value of values) if (!sum.add(value)) throw new Error(`"${value}" is not a decimal number`);
+  return sum.toString();
+}
+
+/** `a - b`, exactly; throws when either is not a decimal number. */
+export function subtractDecimal(a: Decimal, b: Decimal): Decimal {
+  const negated = b.trim().startsWith('-') ? b.trim().slice(1) : `-${b.trim().replace(/^\+/, '')}`;
+  return addDecimals([a, negated]);
+}

@@ -78,3 +78,15 @@ export function writeResponse(
 function malform(text: string): string {
   return `${text.slice(0, Math.floor(text.length / 2))}<!-- upstream error -->`;
 }
+
+/** A request body as text; at most 64 KiB is read (no sandbox endpoint takes more). */
+export async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > 64 * 1024) break;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

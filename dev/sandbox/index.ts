@@ -18,3 +18,5 @@ export type { CustomerUsage, SubscriptionUsage, ResourceUsage, UsageMoment } fro
 export { customerUsage, subscriptionUsage, resourceUsage, usageMoment } from './usage';
 export { formatDecimal } from './money';
 export { SANDBOX_DEFAULTS } from './defaults';
+export type { GraphFaults, GraphSettings, SandboxExport } from './graph';
+export type { ExportLines } from './graphData';

@@ -1,5 +1,6 @@
 import { SANDBOX_DEFAULTS } from './defaults';
 import type { FaultSettings } from './faults';
+import type { GraphFaults, GraphSettings } from './graph';
 import type { RateLimits } from './throttle';
 
 /** Everything `startSandbox` accepts; every field is optional. */
@@ -50,6 +51,8 @@ export interface SandboxOptions {
   faults?: Partial<FaultSettings>;
   /** Prefix Partner Center bodies with a UTF-8 byte-order mark, as recorded. Default true. */
   bom?: boolean;
+  /** The Graph usage export: sizes, timing, and its faults (docs/sandbox.md). */
+  graph?: Partial<GraphSettings> & { faults?: Partial<GraphFaults> };
 }
 
 /** The collections the sandbox pages, named for `pageSizes`. */
@@ -62,7 +65,7 @@ export type PagedCollection =
   | 'azureEntitlements';
 export type PageSizes = Partial<Record<PagedCollection, number>>;
 
-type Unset = 'now' | 'limits' | 'faults' | 'subscriptionsPerCustomer';
+type Unset = 'now' | 'limits' | 'faults' | 'subscriptionsPerCustomer' | 'graph';
 export type ResolvedOptions = Required<Omit<SandboxOptions, Unset>> & Pick<SandboxOptions, Unset>;
 
 export function resolveOptions(options: SandboxOptions): ResolvedOptions {
@@ -89,6 +92,7 @@ export function resolveOptions(options: SandboxOptions): ResolvedOptions {
     limits: options.limits,
     faults: options.faults,
     bom: options.bom ?? true,
+    graph: options.graph,
   };
   const positive = ['pageSize', 'usageIntervalSeconds', 'accessTokenLifetimeSeconds'] as const;
   for (const key of positive) {

@@ -15,7 +15,15 @@ import {
   type SandboxResponse,
 } from './errors';
 import { FaultPlan, NO_FAULTS, type FaultKind, type FaultSettings } from './faults';
-import { requestIds, writeResponse, type Delivery, type RequestIds } from './http';
+import {
+  GraphSide,
+  NO_GRAPH_FAULTS,
+  resolveGraphSettings,
+  type GraphFaults,
+  type GraphSettings,
+  type SandboxExport,
+} from './graph';
+import { readBody, requestIds, writeResponse, type Delivery, type RequestIds } from './http';
 import { resolveOptions, type ResolvedOptions, type SandboxOptions } from './options';
 import { CONTINUATION_HEADER, ContinuationTokens } from './paging';
 import { partnerTotals, type PartnerProfile, type PartnerTotals } from './records';
@@ -58,6 +66,24 @@ export interface Sandbox {
   latestRefreshToken(): string;
   /** An app-only (client credentials) access token. */
   issueAppOnlyToken(): string;
+  /** The Microsoft Graph side: the daily rated usage export and its blobs (docs/sandbox.md). */
+  readonly graph: {
+    /** `${baseUrl}` — GRAPH_BASE_URL; blobs are served under `${baseUrl}/blobs/`. */
+    readonly baseUrl: string;
+    /** An app-only Graph access token without a round trip. */
+    issueToken(): string;
+    faults: {
+      get(): GraphFaults;
+      set(faults: Partial<GraphFaults>): void;
+      clear(): void;
+    };
+    /** Every SAS handed out so far fails as expired from now on (no clock change needed). */
+    expireSas(): void;
+    /** The exports started so far, with their line generators. */
+    exports(): SandboxExport[];
+    /** The sandbox's invoice id of the billing period holding `at`, e.g. G202611001. */
+    invoiceId(at: Date | string | number): string;
+  };
   /** An access token without a round trip; `mfa: false` makes App+User calls fail with 401/900421. */
   issueAccessToken(options?: { appOnly?: boolean; mfa?: boolean; lifetimeSeconds?: number }): string;
   close(): Promise<void>;
@@ -83,6 +109,7 @@ class SandboxServer {
   private readonly partner: PartnerProfile;
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly http: Server;
+  private readonly graph: GraphSide;
   private bom: boolean;
   private sequence = 0;
   private totalsCache: { asOf: number; version: number; totals: PartnerTotals } | undefined;
@@ -101,6 +128,19 @@ class SandboxServer {
       currencyLocale: options.partnerCurrencyLocale,
       rate: RATES[currency],
     };
+    this.graph = new GraphSide(
+      resolveGraphSettings(graphSettingsOf(options.graph)),
+      options.graph?.faults ?? {},
+      {
+        seed: options.seed,
+        data: this.data,
+        partner: { tenantId: options.tenantId, name: options.partnerName },
+        clock: this.clock,
+        tokens: this.tokens,
+        counters: this.counters,
+        usageIntervalMs: options.usageIntervalSeconds * 1000,
+      },
+    );
     this.http = createServer((req, res) => {
       this.handle(req, res).catch((error: unknown) => {
         console.error('sandbox: handler failed', error);
@@ -151,6 +191,18 @@ class SandboxServer {
       revokeRefreshToken: (token) => this.tokens.revokeRefreshToken(token),
       latestRefreshToken: () => this.tokens.latestRefreshToken,
       issueAppOnlyToken: () => this.tokens.issueAccessToken({ appOnly: true }),
+      graph: {
+        baseUrl,
+        issueToken: () => this.tokens.issueAccessToken({ appOnly: true, audience: 'graph' }),
+        faults: {
+          get: () => this.graph.faultSettings,
+          set: (faults) => this.graph.setFaults(faults),
+          clear: () => this.graph.setFaults(NO_GRAPH_FAULTS),
+        },
+        expireSas: () => this.graph.expireSas(),
+        exports: () => this.graph.exports(),
+        invoiceId: (at) => GraphSide.invoiceId(new Date(at).getTime()),
+      },
       issueAccessToken: (opts = {}) => this.tokens.issueAccessToken({ appOnly: false, ...opts }),
       close: () => this.close(),
     };
@@ -189,6 +241,7 @@ class SandboxServer {
     const url = new URL(req.url ?? '/', 'http://sandbox');
     const tokenPath = TOKEN_PATH.exec(url.pathname);
     if (tokenPath) return this.handleToken(req, res, ids, decodeURIComponent(tokenPath[1]));
+    if (GraphSide.owns(url.pathname)) return this.graph.handle(req, res, url);
 
     const matching = ROUTES.filter((r) => r.pattern.test(url.pathname));
     if (matching.length === 0) return this.send(res, 'unmatched', pcErrors.routeNotFound(), ids);
@@ -233,6 +286,9 @@ class SandboxServer {
     const realm = `urn:cpsvc:cpid:${this.options.tenantId}`;
     const auth = this.tokens.authenticate(req.headers.authorization);
     if (!auth.ok) return unauthorized(realm, auth.description);
+    if (auth.grant.audience !== 'partnerCenter') {
+      return unauthorized(realm, 'Access is denied. The token was issued for another audience.');
+    }
     if (route.auth === 'appUser' && auth.grant.appOnly) {
       // Assumed body: the notes say only that these calls are App+User only.
       return partnerCenterError(
@@ -329,13 +385,8 @@ function deliveryFor(fault: FaultKind | undefined): Delivery {
   return fault === 'truncated' || fault === 'malformed' || fault === 'slowBody' ? fault : 'whole';
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > 64 * 1024) break;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+function graphSettingsOf(graph: SandboxOptions['graph']): Partial<GraphSettings> {
+  if (!graph) return {};
+  const { faults: _faults, ...settings } = graph;
+  return settings;
 }

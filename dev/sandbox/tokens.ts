@@ -3,6 +3,10 @@ import type { SandboxClock } from './clock';
 import { entraError, type SandboxResponse } from './errors';
 
 export const PARTNER_CENTER_RESOURCE = 'https://api.partnercenter.microsoft.com';
+export const GRAPH_RESOURCE = 'https://graph.microsoft.com';
+
+/** The API a token was issued for: Partner Center refuses Graph tokens and Graph Partner Center's. */
+export type Audience = 'partnerCenter' | 'graph';
 
 export interface TokenSettings {
   tenantId: string;
@@ -22,6 +26,7 @@ export type GrantType = 'refresh_token' | 'client_credentials';
 /** What a bearer token stands for. */
 export interface AccessGrant {
   appOnly: boolean;
+  audience: Audience;
   /** App+User tokens carry the MFA claim unless issued otherwise by a test. */
   mfa: boolean;
   expiresAt: number;
@@ -111,7 +116,10 @@ export class TokenAuthority {
     const scope = form.get('scope') ?? '';
 
     if (grantType === 'client_credentials') {
-      if (scope.trim() !== `${PARTNER_CENTER_RESOURCE}/.default`) {
+      const resource = [PARTNER_CENTER_RESOURCE, GRAPH_RESOURCE].find(
+        (r) => scope.trim() === `${r}/.default`,
+      );
+      if (!resource) {
         return fail(
           400,
           'invalid_scope',
@@ -119,11 +127,12 @@ export class TokenAuthority {
           `The provided value for scope '${scope}' is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier.`,
         );
       }
-      const accessToken = this.issueAccessToken({ appOnly: true });
+      const audience: Audience = resource === GRAPH_RESOURCE ? 'graph' : 'partnerCenter';
+      const accessToken = this.issueAccessToken({ appOnly: true, audience });
       return {
         response: {
           status: 200,
-          body: this.tokenBody(accessToken, undefined, `${PARTNER_CENTER_RESOURCE}/.default`),
+          body: this.tokenBody(accessToken, undefined, `${resource}/.default`),
           bom: false,
         },
         issued: 'client_credentials',
@@ -215,7 +224,12 @@ export class TokenAuthority {
     return { ok: true, grant };
   }
 
-  issueAccessToken(options: { appOnly: boolean; mfa?: boolean; lifetimeSeconds?: number }): string {
+  issueAccessToken(options: {
+    appOnly: boolean;
+    mfa?: boolean;
+    lifetimeSeconds?: number;
+    audience?: Audience;
+  }): string {
     const now = this.clock.now();
     if (this.accessTokens.size > 10_000) {
       for (const [token, grant] of this.accessTokens)
@@ -225,6 +239,7 @@ export class TokenAuthority {
     const lifetime = options.lifetimeSeconds ?? this.settings.accessTokenLifetimeSeconds;
     this.accessTokens.set(token, {
       appOnly: options.appOnly,
+      audience: options.audience ?? 'partnerCenter',
       mfa: options.mfa ?? true,
       expiresAt: now + lifetime * 1000,
     });

@@ -109,14 +109,21 @@ describe('token endpoint', () => {
   });
 
   it('when client credentials ask for the wrong scope, then invalid_scope', async () => {
-    const { status, body } = await tokenRequest(sandbox, {
-      grant_type: 'client_credentials',
-      client_id: SANDBOX_DEFAULTS.clientId,
-      client_secret: SANDBOX_DEFAULTS.clientSecret,
-      scope: 'https://graph.microsoft.com/.default',
-    });
-    expect(status).toBe(400);
-    expect(body.error).toBe('invalid_scope');
+    // Partner Center's and Graph's /.default are the two the sandbox serves; anything else is refused.
+    for (const scope of [
+      'https://management.azure.com/.default',
+      'https://graph.microsoft.com/User.Read',
+      'https://graph.microsoft.com',
+    ]) {
+      const { status, body } = await tokenRequest(sandbox, {
+        grant_type: 'client_credentials',
+        client_id: SANDBOX_DEFAULTS.clientId,
+        client_secret: SANDBOX_DEFAULTS.clientSecret,
+        scope,
+      });
+      expect(status).toBe(400);
+      expect(body.error).toBe('invalid_scope');
+    }
   });
 });
 

@@ -125,3 +125,27 @@ export interface DailyUsageSource {
   committedAt: string;
   kind: ExportSource['kind'];
 }
+
+/** What the partner-wide route groups by. */
+export type PartnerGroupBy = 'customer' | 'subscription' | 'meterCategory' | 'meter';
+
+/** The daily-usage routes' port: reads stay within one partition, or one per month asked. */
+export interface DailyUsageReader {
+  customerDailyUsage(
+    customerId: string,
+    groupBy: Dimension,
+    fromDay: string,
+    toDay: string,
+  ): Promise<{ sources: DailyUsageSource[]; points: DailyUsagePoint[] }>;
+  partnerDailyUsage(
+    groupBy: PartnerGroupBy,
+    fromDay: string,
+    toDay: string,
+  ): Promise<{ points: DailyUsagePoint[] }>;
+  listExports(limit: number): Promise<UsageExportRecord[]>;
+}
+
+/** The admin route's way to start a billed export (it calls Graph once, then records it). */
+export interface BilledExportRequester {
+  requestBilledExport(invoiceId: string): Promise<UsageExportRecord>;
+}

@@ -30,6 +30,16 @@ const USAGE = `Partner Center sandbox: a local Partner Center usage API and Entr
   --access-token-lifetime-seconds N  --refresh-grace-seconds N
   --no-bom                          omit the UTF-8 byte-order mark on bodies
   --tenant-id --client-id --client-secret --refresh-token   credentials to accept
+
+  Microsoft Graph usage export (GRAPH_BASE_URL = the same base URL):
+  --graph-blob-count N              blobs per export, default 2
+  --graph-lines-per-blob N          split resource-days into lines to make N lines per blob
+  --graph-running-polls N           'running' answers before success, default 2
+  --graph-retry-after-seconds N     Retry-After of a running operation, default 1
+  --graph-sas-lifetime-seconds N    default 3600 (sandbox clock)
+  --graph-manifest link|inline      default link
+  --graph-reset-blob-rate P         probability a blob download is cut halfway
+  --graph-cache-blobs               keep blobs read once in memory and serve them from there
 `;
 
 const FAULT_FLAGS: Record<string, keyof FaultSettings> = {
@@ -44,7 +54,17 @@ const FAULT_FLAGS: Record<string, keyof FaultSettings> = {
   'latency-jitter-ms': 'latencyJitterMs',
 };
 
+const GRAPH_NUMBER_FLAGS = {
+  'graph-blob-count': 'blobCount',
+  'graph-lines-per-blob': 'linesPerBlob',
+  'graph-running-polls': 'runningPolls',
+  'graph-retry-after-seconds': 'retryAfterSeconds',
+  'graph-sas-lifetime-seconds': 'sasLifetimeSeconds',
+} as const;
+
 const NUMBER_FLAGS = [
+  ...Object.keys(GRAPH_NUMBER_FLAGS),
+  'graph-reset-blob-rate',
   'port',
   'customers',
   'seed',
@@ -58,6 +78,7 @@ const NUMBER_FLAGS = [
   ...Object.keys(FAULT_FLAGS),
 ];
 const STRING_FLAGS = [
+  'graph-manifest',
   'page-sizes',
   'host',
   'now',
@@ -78,6 +99,7 @@ export function parseCommandLine(argv: string[]): SandboxOptions | 'help' {
       ),
       'freeze-clock': { type: 'boolean' },
       'no-bom': { type: 'boolean' },
+      'graph-cache-blobs': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -98,6 +120,20 @@ export function parseCommandLine(argv: string[]): SandboxOptions | 'help' {
     const value = number(flag);
     if (value !== undefined) faults[key] = value;
   }
+  const graph: NonNullable<SandboxOptions['graph']> = {};
+  for (const [flag, key] of Object.entries(GRAPH_NUMBER_FLAGS)) {
+    const value = number(flag);
+    if (value !== undefined) graph[key] = value;
+  }
+  const manifest = text('graph-manifest');
+  if (manifest !== undefined) {
+    if (manifest !== 'link' && manifest !== 'inline')
+      throw new Error(`--graph-manifest expects link or inline, got "${manifest}"`);
+    graph.manifest = manifest;
+  }
+  if (values['graph-cache-blobs'] === true) graph.cacheBlobs = true;
+  const resetBlobRate = number('graph-reset-blob-rate');
+  if (resetBlobRate !== undefined) graph.faults = { resetBlobRate };
   return {
     host: text('host'),
     port: number('port') ?? SANDBOX_DEFAULTS.port,
@@ -121,6 +157,7 @@ export function parseCommandLine(argv: string[]): SandboxOptions | 'help' {
     clientId: text('client-id'),
     clientSecret: text('client-secret'),
     refreshToken: text('refresh-token'),
+    graph,
   };
 }
 
@@ -167,6 +204,7 @@ async function main(): Promise<void> {
     `  PARTNER_CENTER_BASE_URL=${sandbox.baseUrl}  PARTNER_CENTER_AUTHORITY_HOST=${sandbox.baseUrl}`,
   );
   console.log(`  tenant ${tenantId}, client ${clientId}; token endpoint ${sandbox.tokenUrl}`);
+  console.log(`  GRAPH_BASE_URL=${sandbox.graph.baseUrl} (usage export; blobs under /blobs/)`);
   const active = FAULT_KINDS.filter((kind) => sandbox.faults.get()[kind] > 0);
   if (active.length > 0)
     console.log(`  faults: ${active.map((k) => `${k}=${sandbox.faults.get()[k]}`).join(' ')}`);

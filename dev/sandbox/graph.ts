@@ -40,6 +40,12 @@ export interface GraphSettings {
   expiredStatus: 403 | 410;
   /** Some lines with string amounts, camelCase keys, unknown and missing fields. Default true. */
   variety: boolean;
+  /**
+   * Keep each blob's gzip bytes in memory after its first whole download and serve later ones
+   * from there, as a storage account would (a bench then measures its workers, not the
+   * generator). About 65 bytes a line. Default false.
+   */
+  cacheBlobs: boolean;
 }
 
 /** Faults of the Graph side, counted down as they are served; the rate is drawn per download. */
@@ -65,6 +71,7 @@ export const GRAPH_DEFAULTS: GraphSettings = {
   successStatus: 'succeeded',
   expiredStatus: 403,
   variety: true,
+  cacheBlobs: false,
 };
 
 export const NO_GRAPH_FAULTS: GraphFaults = {
@@ -112,6 +119,7 @@ interface Answer {
 
 export class GraphSide {
   private readonly operations = new Map<string, Operation>();
+  private readonly blobCache = new Map<string, Buffer>();
   private readonly key = randomBytes(32);
   private faults: GraphFaults;
   private downloads = 0;
@@ -483,15 +491,29 @@ export class GraphSide {
       cut = Rng.of(this.context.seed, 'graphBlobReset', download).next() < this.faults.resetBlobRate;
     }
     this.context.counters.request(template, cut ? 'reset' : '200');
-    res.writeHead(200, {
+    const key = `${op.operationId}/${index}`;
+    const cached = this.blobCache.get(key);
+    const headers: Record<string, string> = {
       'Content-Type': 'application/octet-stream',
       ETag: `"0x${Rng.of(this.context.seed, op.operationId, index).uint32().toString(16).toUpperCase()}"`,
       'x-ms-request-id': requestId,
       'x-ms-version': SAS_VERSION,
       'x-ms-blob-type': 'BlockBlob',
-    });
+    };
+    if (cached) {
+      // Served from memory, as a storage account would: no generation, no compression.
+      res.writeHead(200, { ...headers, 'Content-Length': String(cached.length) });
+      if (!cut) return new Promise((resolve) => res.end(cached, () => resolve()));
+      res.write(cached.subarray(0, Math.floor(cached.length / 2)), () => {
+        setTimeout(() => res.socket?.resetAndDestroy(), 20);
+      });
+      return;
+    }
+    res.writeHead(200, headers);
     const gzip = createGzip({ level: 1 });
     const cutAt = cut ? from + Math.floor((to - from) / 2) : -1;
+    const keep = this.settings.cacheBlobs && !cut ? ([] as Buffer[]) : undefined;
+    if (keep) gzip.on('data', (chunk: Buffer) => keep.push(chunk));
     async function* text(): AsyncGenerator<string> {
       let batch: string[] = [];
       let line = from;
@@ -515,6 +537,8 @@ export class GraphSide {
     }
     try {
       await pipeline(Readable.from(text()), gzip, res);
+      // Only a blob the client read to its end is kept (a download cut short made it incomplete).
+      if (keep) this.blobCache.set(key, Buffer.concat(keep));
     } catch {
       // The client went away, or the fault cut the connection: nothing to answer.
     }

@@ -172,6 +172,15 @@ export const SETTINGS: readonly SettingSpec[] = [
     validate: positiveInt(20),
   },
   {
+    name: 'GRAPH_BASE_URL',
+    description:
+      'Microsoft Graph base URL for the daily usage export (the local sandbox serves it too). Tokens come from PARTNER_CENTER_AUTHORITY_HOST.',
+    default: 'https://graph.microsoft.com',
+    example: 'http://127.0.0.1:7072',
+    expects: 'an https:// URL (http:// only for loopback hosts)',
+    validate: endpoint,
+  },
+  {
     name: 'KEY_VAULT_URI',
     description: 'Key Vault holding the Partner Center secrets. Unset: secrets come from local settings.',
     optional: true,
@@ -425,6 +434,8 @@ export interface Settings {
     timeoutMs: number;
     maxRetries: number;
   };
+  /** Microsoft Graph (the usage export); timeouts, retries and pacing follow partnerCenter's. */
+  graph: { baseUrl: string };
   secrets: {
     keyVaultUri?: string;
     clientSecretName: string;
@@ -579,6 +590,7 @@ export function loadSettings(env: Env = process.env): Settings {
       timeoutMs: int('PARTNER_CENTER_TIMEOUT_SECONDS') * 1000,
       maxRetries: int('PARTNER_CENTER_MAX_RETRIES'),
     },
+    graph: { baseUrl: str('GRAPH_BASE_URL').replace(/\/+$/, '') },
     secrets: {
       keyVaultUri: get('KEY_VAULT_URI'),
       clientSecretName: str('PARTNER_CENTER_CLIENT_SECRET_NAME'),

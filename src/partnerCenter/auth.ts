@@ -64,6 +64,94 @@ const entraErrorSchema = z.object({
   correlation_id: z.string().optional(),
 });
 
+export type EntraTokenResponse = z.output<typeof tokenResponseSchema>;
+
+/** What Entra said when it refused a grant. */
+export interface EntraRefusal {
+  status: number;
+  error?: string;
+  aadstsCode?: number;
+  traceId?: string;
+  correlationId?: string;
+}
+
+export interface EntraTokenRequest {
+  http: AxiosInstance;
+  settings: Pick<Settings['partnerCenter'], 'authorityHost' | 'tenantId' | 'timeoutMs'>;
+  /** The grant, client secret included (registered as a secret by the caller). */
+  form: URLSearchParams;
+  retry: RetryPolicy;
+  logger: Logger;
+  now?: () => number;
+  /** Turns a refusal the caller knows into its own error (thrown at once, never retried). */
+  refuse?: (refusal: EntraRefusal) => Error | undefined;
+}
+
+/**
+ * One grant at PARTNER_CENTER_AUTHORITY_HOST's token endpoint, for any grant type: retried on
+ * 429/408/5xx/network errors and timeouts (Retry-After honoured); other refusals throw
+ * TokenRequestError, or the caller's own error from `refuse`. Shared by the App+User refresh
+ * grant here and the app-only client credentials grant of the Graph client.
+ */
+export async function requestEntraToken(request: EntraTokenRequest): Promise<EntraTokenResponse> {
+  const { settings, logger } = request;
+  const url = `${settings.authorityHost}/${encodeURIComponent(settings.tenantId)}/oauth2/v2.0/token`;
+  return withRetries(
+    async (): Promise<AttemptOutcome<EntraTokenResponse>> => {
+      const outcome = await send(request.http, {
+        method: 'POST',
+        url,
+        headers: {
+          'Content-Type': 'application/x-www-form-urlencoded',
+          Accept: 'application/json',
+          'User-Agent': USER_AGENT,
+          'client-request-id': randomUUID(),
+        },
+        data: request.form.toString(),
+        timeoutMs: settings.timeoutMs,
+      });
+
+      if (outcome.kind === 'response' && outcome.status >= 200 && outcome.status < 300) {
+        const parsed = tokenResponseSchema.safeParse(tryParseJson(outcome.text));
+        if (parsed.success) return { kind: 'done', value: parsed.data };
+        throw new TokenRequestError(outcome.status, 'unreadable token response', undefined, undefined);
+      } else if (outcome.kind === 'response') {
+        const body = entraErrorSchema.safeParse(tryParseJson(outcome.text));
+        const entra = body.success ? body.data : {};
+        const aadsts = entra.error_codes
+          ?.map((c) => Number(isLosslessNumber(c) ? c.value : c))
+          .find(Number.isFinite);
+        const refused = request.refuse?.({
+          status: outcome.status,
+          error: entra.error,
+          aadstsCode: aadsts,
+          traceId: entra.trace_id,
+          correlationId: entra.correlation_id,
+        });
+        if (refused) throw refused;
+        const failure = new TokenRequestError(outcome.status, entra.error, aadsts, entra.trace_id);
+        const retryable = outcome.status === 429 || outcome.status === 408 || outcome.status >= 500;
+        if (!retryable) throw failure;
+        return { kind: 'retry', failure, retryAfterMs: parseRetryAfter(outcome.headers['retry-after']) };
+      } else if (outcome.kind === 'aborted') {
+        throw new RequestAbortedError('token request');
+      }
+      const reason = outcome.kind === 'timeout' ? `timeout after ${settings.timeoutMs} ms` : outcome.reason;
+      return { kind: 'retry', failure: new TokenRequestError(undefined, reason, undefined, undefined) };
+    },
+    {
+      policy: request.retry,
+      now: request.now,
+      onRetry: ({ failure, retry, delayMs }) =>
+        logger.warn('Entra token request failed; retrying', {
+          reason: failure.message,
+          attempt: retry,
+          delayMs,
+        }),
+    },
+  );
+}
+
 interface CachedToken {
   token: string;
   refreshAt: number;
@@ -189,76 +277,38 @@ export class RefreshTokenProvider implements TokenProvider {
     }
   }
 
-  private async requestToken(form: URLSearchParams): Promise<z.output<typeof tokenResponseSchema>> {
+  private async requestToken(form: URLSearchParams): Promise<EntraTokenResponse> {
     const { settings, secretNames, logger } = this.options;
-    const url = `${settings.authorityHost}/${encodeURIComponent(settings.tenantId)}/oauth2/v2.0/token`;
-    return withRetries(
-      async (): Promise<AttemptOutcome<z.output<typeof tokenResponseSchema>>> => {
-        const outcome = await send(this.http, {
-          method: 'POST',
-          url,
-          headers: {
-            'Content-Type': 'application/x-www-form-urlencoded',
-            Accept: 'application/json',
-            'User-Agent': USER_AGENT,
-            'client-request-id': randomUUID(),
-          },
-          data: form.toString(),
-          timeoutMs: settings.timeoutMs,
+    return requestEntraToken({
+      http: this.http,
+      settings,
+      form,
+      retry: this.retry,
+      logger,
+      now: this.now,
+      refuse: (entra) => {
+        if (entra.error !== 'invalid_grant' && entra.error !== 'interaction_required') return undefined;
+        const error = new ReconsentRequiredError(
+          entra.aadstsCode,
+          entra.traceId,
+          entra.correlationId,
+          secretNames.refreshTokenName,
+        );
+        const rejectedToken = form.get('refresh_token') ?? '';
+        this.rejected = { refreshToken: rejectedToken, error };
+        if (this.latestRefreshToken === rejectedToken) this.latestRefreshToken = undefined;
+        this.cached = undefined;
+        logger.event('RefreshTokenRejected', {
+          error: entra.error,
+          aadstsCode: entra.aadstsCode,
+          traceId: entra.traceId,
+          correlationId: entra.correlationId,
+          secretName: secretNames.refreshTokenName,
+          action: 'A partner user must consent again and the new refresh token must be stored.',
         });
-
-        if (outcome.kind === 'response' && outcome.status >= 200 && outcome.status < 300) {
-          const parsed = tokenResponseSchema.safeParse(tryParseJson(outcome.text));
-          if (parsed.success) return { kind: 'done', value: parsed.data };
-          throw new TokenRequestError(outcome.status, 'unreadable token response', undefined, undefined);
-        } else if (outcome.kind === 'response') {
-          const body = entraErrorSchema.safeParse(tryParseJson(outcome.text));
-          const entra = body.success ? body.data : {};
-          const aadsts = entra.error_codes
-            ?.map((c) => Number(isLosslessNumber(c) ? c.value : c))
-            .find(Number.isFinite);
-          if (entra.error === 'invalid_grant' || entra.error === 'interaction_required') {
-            const error = new ReconsentRequiredError(
-              aadsts,
-              entra.trace_id,
-              entra.correlation_id,
-              secretNames.refreshTokenName,
-            );
-            const rejectedToken = form.get('refresh_token') ?? '';
-            this.rejected = { refreshToken: rejectedToken, error };
-            if (this.latestRefreshToken === rejectedToken) this.latestRefreshToken = undefined;
-            this.cached = undefined;
-            logger.event('RefreshTokenRejected', {
-              error: entra.error,
-              aadstsCode: aadsts,
-              traceId: entra.trace_id,
-              correlationId: entra.correlation_id,
-              secretName: secretNames.refreshTokenName,
-              action: 'A partner user must consent again and the new refresh token must be stored.',
-            });
-            throw error;
-          }
-          const failure = new TokenRequestError(outcome.status, entra.error, aadsts, entra.trace_id);
-          const retryable = outcome.status === 429 || outcome.status === 408 || outcome.status >= 500;
-          if (!retryable) throw failure;
-          return { kind: 'retry', failure, retryAfterMs: parseRetryAfter(outcome.headers['retry-after']) };
-        } else if (outcome.kind === 'aborted') {
-          throw new RequestAbortedError('token request');
-        }
-        const reason = outcome.kind === 'timeout' ? `timeout after ${settings.timeoutMs} ms` : outcome.reason;
-        return { kind: 'retry', failure: new TokenRequestError(undefined, reason, undefined, undefined) };
+        return error;
       },
-      {
-        policy: this.retry,
-        now: this.now,
-        onRetry: ({ failure, retry, delayMs }) =>
-          logger.warn('Entra token request failed; retrying', {
-            reason: failure.message,
-            attempt: retry,
-            delayMs,
-          }),
-      },
-    );
+    });
   }
 
   /** Writes run one after another, so an older token can never land after a newer one. */

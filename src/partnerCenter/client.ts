@@ -33,7 +33,7 @@ import { parseJson, tryParseJson } from './json';
 import { createRequestLimiter, type RequestLimiter } from './limiter';
 import { paginate, type PageRequest } from './paging';
 import type { AzurePlanUsageClient, CallOptions, PartnerCenterClient } from './partnerCenterClient';
-import { DEFAULT_RETRY, parseRetryAfter, withRetries, type RetryPolicy } from './retry';
+import { DEFAULT_RETRY, loggedRetries, retryOrThrow, withRetries, type RetryPolicy } from './retry';
 import {
   azureEntitlementSchema,
   azureResourceMonthlyUsageRecordSchema,
@@ -338,41 +338,23 @@ class HttpPartnerCenterClient implements PartnerCenterClient, AzurePlanUsageClie
           ids,
           attempts,
         });
-        if (!isRetryableStatus(outcome.status)) throw error;
-        return {
-          kind: 'retry',
-          failure: error,
-          retryAfterMs: parseRetryAfter(outcome.headers['retry-after']),
-        };
+        return retryOrThrow(outcome.status, error, outcome.headers['retry-after']);
       },
-      {
+      loggedRetries({
         policy: this.retry,
         signal: call.signal,
-        label: endpoint,
+        endpoint,
         random: this.random,
-        onRetry: ({ failure, retry, delayMs, retryAfterMs }) => {
-          logger.warn('Partner Center request failed; retrying', {
-            endpoint,
-            reason: failure.message,
-            retry,
-            of: this.retry.maxRetries,
-            delayMs,
-            retryAfterMs,
-            ...ids,
-          });
-        },
-      },
+        logger,
+        message: 'Partner Center request failed; retrying',
+        context: () => ({ ...ids }),
+      }),
     );
   }
 }
 
 function subscriptionPath(customerId: string, subscriptionId: string): string {
   return `/v1/customers/${encodeURIComponent(customerId)}/subscriptions/${encodeURIComponent(subscriptionId)}`;
-}
-
-/** 408, 429 and 5xx other than 501/505 (which will not change on a second try). */
-export function isRetryableStatus(status: number): boolean {
-  return status === 408 || status === 429 || (status >= 500 && status !== 501 && status !== 505);
 }
 
 function httpError(

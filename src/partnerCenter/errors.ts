@@ -2,12 +2,13 @@ import { AppError } from '../domain/errors';
 import { redact } from '../observability/redact';
 
 /**
- * Errors of the Partner Center client. Each is built from plain values the client chose to keep:
- * never an axios error, its config (which holds the Authorization header) or a response body,
- * so JSON.stringify and util.inspect of a thrown error cannot reveal a token. `toJSON` lists the
+ * Errors of the Partner Center client (and of the Graph usage export client, src/graph/errors.ts,
+ * which extends this base). Each is built from plain values the client chose to keep: never an
+ * axios error, its config (which holds the Authorization header) or a response body, so
+ * JSON.stringify and util.inspect of a thrown error cannot reveal a token. `toJSON` lists the
  * fields explicitly for the same reason.
  */
-abstract class PartnerCenterClientError extends AppError {
+export abstract class PartnerCenterClientError extends AppError {
   constructor(message: string) {
     super(redact(message));
   }

@@ -1,3 +1,4 @@
+import type { Logger } from '../observability/logger';
 import { RequestAbortedError } from './errors';
 
 /**
@@ -123,4 +124,50 @@ export async function withRetries<T>(
     });
     await sleep(delayMs, options.signal, options.label);
   }
+}
+
+/** 408, 429 and 5xx other than 501/505 (which will not change on a second try). */
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 429 || (status >= 500 && status !== 501 && status !== 505);
+}
+
+/** An HTTP error answer: thrown when another try cannot help, else retried after its Retry-After. */
+export function retryOrThrow<T>(
+  status: number,
+  failure: Error,
+  retryAfter: string | undefined,
+): AttemptOutcome<T> {
+  if (!isRetryableStatus(status)) throw failure;
+  return { kind: 'retry', failure, retryAfterMs: parseRetryAfter(retryAfter) };
+}
+
+/**
+ * RetryOptions whose every retry is logged as a warning: `message`, the endpoint, the reason and
+ * the wait, plus `context()` (the latest attempt's request ids).
+ */
+export function loggedRetries(options: {
+  policy: RetryPolicy;
+  signal?: AbortSignal;
+  endpoint: string;
+  random?: () => number;
+  logger: Logger;
+  message: string;
+  context?: () => Record<string, unknown>;
+}): RetryOptions {
+  return {
+    policy: options.policy,
+    signal: options.signal,
+    label: options.endpoint,
+    random: options.random,
+    onRetry: ({ failure, retry, delayMs, retryAfterMs }) =>
+      options.logger.warn(options.message, {
+        endpoint: options.endpoint,
+        reason: failure.message,
+        retry,
+        of: options.policy.maxRetries,
+        delayMs,
+        retryAfterMs,
+        ...options.context?.(),
+      }),
+  };
 }

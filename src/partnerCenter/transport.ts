@@ -76,7 +76,7 @@ export async function send(http: AxiosInstance, options: SendOptions): Promise<O
 }
 
 /** A short, token-free description of a transport failure, e.g. "ECONNRESET (socket hang up)". */
-function networkReason(error: unknown): string {
+export function networkReason(error: unknown): string {
   if (typeof error !== 'object' || error === null) return 'network error';
   const { code, message } = error as { code?: unknown; message?: unknown };
   const short = typeof message === 'string' ? message.split('\n')[0].slice(0, 120) : undefined;

@@ -126,7 +126,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   };
 }
 
-function record(http: AxiosInstance): Exchange[] {
+/** Records what goes over the wire on the client's own axios instance. */
+export function record(http: AxiosInstance): Exchange[] {
   const exchanges: Exchange[] = [];
   const byConfig = new WeakMap<object, Exchange>();
   http.interceptors.request.use((config) => {

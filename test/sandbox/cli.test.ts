@@ -51,6 +51,34 @@ describe('command line', () => {
     });
   });
 
+  it('when Graph export options are given, then they map onto graph options', () => {
+    expect(
+      parseCommandLine([
+        '--graph-blob-count',
+        '12',
+        '--graph-lines-per-blob',
+        '100000',
+        '--graph-running-polls',
+        '0',
+        '--graph-manifest',
+        'inline',
+        '--graph-reset-blob-rate',
+        '0.1',
+        '--graph-cache-blobs',
+      ]),
+    ).toMatchObject({
+      graph: {
+        blobCount: 12,
+        linesPerBlob: 100000,
+        runningPolls: 0,
+        manifest: 'inline',
+        cacheBlobs: true,
+        faults: { resetBlobRate: 0.1 },
+      },
+    });
+    expect(() => parseCommandLine(['--graph-manifest', 'both'])).toThrow(/--graph-manifest/);
+  });
+
   it('when page sizes are given per collection, then they map onto pageSizes', () => {
     expect(parseCommandLine(['--page-sizes', 'meterUsageRecords=2, azureEntitlements=1'])).toMatchObject({
       pageSizes: { meterUsageRecords: 2, azureEntitlements: 1 },

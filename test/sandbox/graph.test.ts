@@ -224,6 +224,35 @@ describe('sandbox: the Graph usage export', () => {
     }
   });
 
+  it('with cacheBlobs, serves a blob read once from memory: the same bytes, with a Content-Length; faults still apply', async () => {
+    const cache = await startSandbox({
+      customers: 5,
+      now: NOW,
+      freezeClock: true,
+      graph: { retryAfterSeconds: 0, runningPolls: 0, cacheBlobs: true },
+    });
+    try {
+      const t = await graphToken(cache);
+      const { op } = await runExport(cache, t, 'unbilled', { currencyCode: 'USD', billingPeriod: 'current' });
+      const m = (await graph(cache, t, new URL(op['resourceLocation@odata.navigationLink']).pathname)).body;
+      const url = `${m.rootDirectory}/${m.blobs[0].name}?${m.sasToken}`;
+      const first = await fetch(url);
+      expect(first.headers.get('content-length')).toBeNull();
+      const firstBytes = Buffer.from(await first.arrayBuffer());
+      const second = await fetch(url);
+      const secondBytes = Buffer.from(await second.arrayBuffer());
+      expect(second.headers.get('content-length')).toBe(String(firstBytes.length));
+      expect(secondBytes.equals(firstBytes)).toBe(true);
+      cache.graph.faults.set({ resetNextBlobs: 1 });
+      const cut = await fetch(url);
+      await expect(cut.arrayBuffer()).rejects.toThrow();
+      cache.graph.expireSas();
+      expect((await download(url)).status).toBe(403);
+    } finally {
+      await cache.close();
+    }
+  });
+
   it('checks the SAS: a changed signature or path is refused, an expired one too', async () => {
     const { op } = await runExport(sandbox, token, 'unbilled', {
       currencyCode: 'USD',

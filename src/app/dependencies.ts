@@ -13,6 +13,8 @@ import type { SecretStore } from '../secrets/secretStore';
 import { signingKeySource, type SigningKeySource } from '../secrets/signingKeys';
 import type { ExportQueue } from '../domain/dailyUsage';
 import type { RunRequestQueue } from '../domain/runQueue';
+import { ClientCredentialsTokenProvider } from '../graph/auth';
+import { createUsageExportClient } from '../graph/client';
 import type { UsageExportClient } from '../graph/usageExportClient';
 import { createExportQueue, createQueueService, createRunRequestQueue } from '../queues/queueClients';
 import { newTableMetrics } from '../storage/partitionWriter';
@@ -148,9 +150,18 @@ function createPartnerCenter(
   };
 }
 
-/** The Graph usage export client: app-only, the same app registration and secret. */
-function createGraphExportClient(_settings: Settings, _secretStore: SecretStore): UsageExportClient {
-  throw new Error('the Graph usage export client is not wired yet');
+/** The Graph usage export client: app-only (client credentials), the same app registration and secret. */
+function createGraphExportClient(settings: Settings, secretStore: SecretStore): UsageExportClient {
+  const logger = consoleLogger();
+  const http = createHttp();
+  const tokens = new ClientCredentialsTokenProvider({
+    settings: settings.partnerCenter,
+    secretStore,
+    secretNames: settings.secrets,
+    logger,
+    http,
+  });
+  return createUsageExportClient({ settings, tokens, logger, http });
 }
 
 /** Tests that change settings between cases start from a clean root. */

@@ -102,7 +102,18 @@ export class TableUsageExportStore {
     this.daily = tables.table(EXPORT_TABLES.daily);
   }
 
-  async ensureTables(): Promise<void> {
+  private ensured: Promise<void> | undefined;
+
+  /** Creates the tables that are missing (idempotent; once per process unless it fails). */
+  ensureTables(): Promise<void> {
+    this.ensured ??= this.createTables().catch((error: unknown) => {
+      this.ensured = undefined;
+      throw error;
+    });
+    return this.ensured;
+  }
+
+  private async createTables(): Promise<void> {
     await Promise.all(
       Object.values(EXPORT_TABLES).map(async (suffix) => {
         try {
@@ -150,6 +161,7 @@ export class TableUsageExportStore {
 
   /** Newest first; one query. */
   async listExports(limit: number): Promise<UsageExportRecord[]> {
+    await this.ensureTables();
     const out: UsageExportRecord[] = [];
     this.metrics.roundTrips++;
     const pages = this.exports
@@ -448,6 +460,7 @@ export class TableUsageExportStore {
     toMonth: string,
     withTotal = false,
   ): Promise<DailyFigures & { totals: DailyUsageEntry[] }> {
+    await this.ensureTables();
     const pk = dailyPartition(customerId);
     const out = {
       sources: [] as DailyUsageSource[],
@@ -483,6 +496,7 @@ export class TableUsageExportStore {
     fromMonth: string,
     toMonth: string,
   ): Promise<DailyUsageEntry[]> {
+    await this.ensureTables();
     const out: DailyUsageEntry[] = [];
     for (const month of monthsBetween(fromMonth, toMonth)) {
       const prefix = `p_${month}_${dimensionKey(dimension)}_`;

@@ -79,6 +79,11 @@ export interface BlobProgress {
 export interface MergeOutcome {
   /** Months flipped to this export. */
   committed: string[];
+  /**
+   * The customer's rows for the partner-wide routes (PK `partner`), for the caller to write with
+   * other customers' in full transactions (`writePartnerRows`) once their months are committed.
+   */
+  partnerRows: TransactionAction[];
   /** Months left as they are: they already show this export, or a billed one this unbilled one must not replace. */
   kept: string[];
 }
@@ -330,7 +335,7 @@ export class TableUsageExportStore {
    * on the header read, so two merges cannot interleave). Readers see the previous export's month
    * or this one's, never a mix. A month already showing this export is kept (a redelivered merge),
    * and so is a month a billed export filled, which an unbilled one must not replace.
-   * Last, the customer's partner-wide rows are written (again on a redo).
+   * The customer's partner-wide rows are returned (again on a redo), for the caller to write.
    */
   async mergeCustomer(
     record: UsageExportRecord,
@@ -374,7 +379,7 @@ export class TableUsageExportStore {
         }
       }
     }
-    const outcome: MergeOutcome = { committed: [], kept: [] };
+    const outcome: MergeOutcome = { committed: [], kept: [], partnerRows: [] };
     const pk = dailyPartition(customerId);
     const kind = record.source.kind;
     for (const [month, dimensions] of months) {
@@ -429,21 +434,22 @@ export class TableUsageExportStore {
         outcome.committed.push(month);
       }
       if (!outcome.kept.includes(month) || header?.exportId === record.exportId) {
-        const partner: TransactionAction[] = [];
-        for (const dimension of PARTNER_DIMENSIONS) {
-          const tuples = figures.get(dimension) ?? [];
+        for (const dimension of PARTNER_DIMENSIONS)
           for (const row of viewEntities(
             PARTNER_PARTITION,
             { runId: record.exportId, customerId },
-            tuples,
+            figures.get(dimension) ?? [],
             partnerRow(month, dimension, customerKey),
           ))
-            partner.push(['upsert', row, 'Replace']);
-        }
-        await writePartition(this.daily, this.metrics, partner);
+            outcome.partnerRows.push(['upsert', row, 'Replace']);
       }
     }
     return outcome;
+  }
+
+  /** Writes partner-wide rows gathered from several customers' merges, 100 to a transaction. */
+  async writePartnerRows(rows: readonly TransactionAction[]): Promise<void> {
+    await writePartition(this.daily, this.metrics, rows);
   }
 
   // ---- reads -----------------------------------------------------------------------------------

@@ -1,3 +1,4 @@
+import type { TransactionAction } from '@azure/data-tables';
 import type { Readable } from 'node:stream';
 import {
   FINISHED_STATES,
@@ -322,14 +323,28 @@ export async function mergeSlice(
   const started = p.now().getTime();
   let after = message.after;
   let merged = 0;
+  // Partner-wide rows of the slice's customers, written together in full transactions after
+  // their months are committed (a redelivered slice writes them again: same keys, same values).
+  let partnerRows: TransactionAction[] = [];
+  const flushPartnerRows = async () => {
+    await p.store.writePartnerRows(partnerRows);
+    partnerRows = [];
+  };
   for (;;) {
     const customers = await p.store.customersAfter(message.exportId, after, 100);
     for (const customer of customers) {
-      await p.store.mergeCustomer(found.record, customer.customerKey, customer.blobs, p.now());
+      const outcome = await p.store.mergeCustomer(
+        found.record,
+        customer.customerKey,
+        customer.blobs,
+        p.now(),
+      );
+      partnerRows.push(...outcome.partnerRows);
       after = customer.customerKey;
       merged++;
       if (p.now().getTime() - started >= p.mergeSliceMs) break;
     }
+    await flushPartnerRows();
     if (customers.length === 0) break;
     if (p.now().getTime() - started >= p.mergeSliceMs) {
       const current = await p.store.getExport(message.exportId);

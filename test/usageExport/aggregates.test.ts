@@ -148,10 +148,10 @@ test('blobs staged twice (a retry) count once; a month flips to the new export o
   expect(read.entries.map((e) => e.billingTotal)).toEqual(['7']);
   expect(read.totals.map((e) => e.billingTotal)).toEqual(['7']);
   expect(read.sources[0].exportId).toBe(second);
-  // merged again (a redelivered message): nothing changes
-  expect((await store.mergeCustomer(record(second), customer.customerKey, [0], new Date())).kept).toEqual([
-    '2026-11',
-  ]);
+  // merged again (a redelivered message): nothing changes, but its partner-wide rows come again
+  const again = await store.mergeCustomer(record(second), customer.customerKey, [0], new Date());
+  expect(again.kept).toEqual(['2026-11']);
+  await store.writePartnerRows(again.partnerRows);
   const partner = await store.readPartner('total', '2026-11', '2026-11');
   expect(partner.map((e) => [e.customerId, e.billingTotal])).toEqual([[C1, '7']]);
   expect(compareDecimal(partner[0].pricingTotal, '0.12')).toBe(0);
@@ -167,6 +167,6 @@ test('an unbilled export does not replace a month a billed export filled', async
   const unbilled = '20261211T000000000Z-0000000c';
   await stageBlob(store, unbilled, 0, [line({ BillingPreTaxTotal: '4' })]);
   const outcome = await store.mergeCustomer(record(unbilled), customer.customerKey, [0], new Date());
-  expect(outcome).toEqual({ committed: [], kept: ['2026-11'] });
+  expect(outcome).toEqual({ committed: [], kept: ['2026-11'], partnerRows: [] });
   expect((await store.readCustomer(C1, 'total', '2026-11', '2026-11')).entries[0].billingTotal).toBe('3');
 });

@@ -4,6 +4,7 @@ import { coldStart } from './coldStart';
 import { pacing } from './pacing';
 import { readsDuringSnapshot } from './readsDuringSnapshot';
 import { scale } from './scale';
+import { usageExport } from './usageExport';
 
 /** Every scenario, in the order `npm run bench` runs them. */
 export const SCENARIOS: Array<Scenario<never>> = [
@@ -12,4 +13,5 @@ export const SCENARIOS: Array<Scenario<never>> = [
   scale,
   cachedReads,
   readsDuringSnapshot,
+  usageExport,
 ] as Array<Scenario<never>>;

@@ -298,6 +298,14 @@ export class TableUsageExportStore {
     return progress;
   }
 
+  /** Indexes of the blobs recorded done. */
+  async doneBlobIndexes(exportId: string): Promise<number[]> {
+    const out: number[] = [];
+    for await (const row of this.range(this.exports, workPartition(exportId), 'b_', 'b_~'))
+      if (row.state === 'done') out.push(Number(String(row.rowKey).slice(2)));
+    return out;
+  }
+
   /** The export's customers after `after` (a customer key), in key order, with the blobs holding them. */
   async customersAfter(
     exportId: string,

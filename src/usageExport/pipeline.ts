@@ -38,6 +38,12 @@ export interface ExportPipeline {
 const OPERATION_TIMEOUT_MS = 24 * 3600_000;
 const DEFAULT_POLL_MS = 60_000;
 const RECENT_EXPORTS = 50;
+/**
+ * A processing export without progress for this long has blobs no worker will finish: a message
+ * poisoned by a worker that died on its last attempt (the host moves it without a handler run),
+ * or one lost. Twice the Functions timeout, so no running attempt is taken for dead.
+ */
+const STALLED_AFTER_MS = 60 * 60_000;
 
 const isActive = (r: UsageExportRecord) => !FINISHED_STATES.includes(r.state);
 const sameSource = (a: ExportSource, b: ExportSource) => JSON.stringify(a) === JSON.stringify(b);
@@ -137,7 +143,7 @@ export async function pollExports(p: ExportPipeline): Promise<void> {
   for (const record of recent) {
     try {
       if (record.state === 'running') await pollOne(p, record);
-      else if (record.state === 'processing') await completeIfDone(p, record.exportId);
+      else if (record.state === 'processing') await completeIfDone(p, record.exportId, STALLED_AFTER_MS);
       else if (record.state === 'merging' && Date.parse(record.updatedAt) < p.now().getTime() - 10 * 60_000)
         await p.queue.send({ kind: 'merge', exportId: record.exportId });
     } catch (error) {
@@ -273,13 +279,37 @@ export async function processBlob(
   return 'done';
 }
 
-/** When every blob is done or failed: the export moves to `merging` (once) and its merge is queued. */
-async function completeIfDone(p: ExportPipeline, exportId: string): Promise<void> {
-  const found = await p.store.getExport(exportId);
+/**
+ * When every blob is done or failed: the export moves to `merging` (once) and its merge is queued.
+ * With `stalledAfterMs` (the poll timer), blobs still unrecorded after that long without progress
+ * are recorded failed first, so an export never waits forever on a message that is gone.
+ */
+async function completeIfDone(p: ExportPipeline, exportId: string, stalledAfterMs?: number): Promise<void> {
+  let found = await p.store.getExport(exportId);
   if (!found || found.record.state !== 'processing') return;
-  const progress = await p.store.blobProgress(exportId);
+  let progress = await p.store.blobProgress(exportId);
+  const blobCount = found.record.blobCount ?? 0;
+  const stalled =
+    stalledAfterMs !== undefined && p.now().getTime() - Date.parse(found.record.updatedAt) > stalledAfterMs;
+  if (progress.done + progress.failed.length < blobCount && stalled) {
+    const recorded = new Set(progress.failed.map((b) => b.index));
+    for (const index of await p.store.doneBlobIndexes(exportId)) recorded.add(index);
+    for (let index = 0; index < blobCount; index++) {
+      if (recorded.has(index)) continue;
+      const blob = await p.store.getBlobUrl(exportId, index);
+      await p.store.markBlobFailed(
+        exportId,
+        index,
+        blob?.name ?? `#${index}`,
+        `no worker finished it within ${stalledAfterMs / 60_000} minutes (its message was poisoned by a dead worker, or lost)`,
+      );
+    }
+    p.logger.warn('usage export stalled: unfinished blobs recorded failed', { exportId });
+    found = (await p.store.getExport(exportId)) ?? found;
+    progress = await p.store.blobProgress(exportId);
+  }
   const { record, etag } = found;
-  if (progress.done + progress.failed.length < (record.blobCount ?? 0)) {
+  if (progress.done + progress.failed.length < blobCount) {
     if (progress.done !== record.blobsDone || progress.linesRead !== record.linesRead)
       await p.store.saveExport(
         {
@@ -288,6 +318,7 @@ async function completeIfDone(p: ExportPipeline, exportId: string): Promise<void
           linesRead: progress.linesRead,
           linesRejected: progress.linesRejected,
           failedBlobs: progress.failed,
+          updatedAt: p.now().toISOString(),
         },
         etag,
       );

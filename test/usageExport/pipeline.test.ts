@@ -288,3 +288,29 @@ test('when a new export is under way, then readers keep the previous one until t
   // Same sandbox figures (its clock is frozen), so the same points: nothing doubled or mixed.
   expect(after.points).toEqual(before.points);
 });
+
+test('when a blob message is gone (poisoned by a dead worker, or lost), then after an hour without progress the poll records it failed and the export ends partial', async () => {
+  const r = await rig();
+  const [started] = await startScheduledExports(r.pipeline);
+  const messages = (await pollUntilQueued(r, started.exportId)).filter(
+    (m) => m.exportId === started.exportId,
+  );
+  const lost = messages.find((m) => m.kind === 'blob' && m.index === 2)!;
+  await work(
+    r,
+    messages.filter((m) => m !== lost),
+  );
+  // Within the hour: the poll waits for the missing blob.
+  await pollExports(r.pipeline);
+  expect((await record(r, started.exportId)).state).toBe('processing');
+  const later = { ...r.pipeline, now: () => new Date(Date.now() + 61 * 60_000) };
+  await pollExports(later);
+  await work(r, await r.drain());
+  const done = await record(r, started.exportId);
+  expect(done.state).toBe('partial');
+  expect(done.failedBlobs).toEqual([
+    expect.objectContaining({ index: 2, reason: expect.stringContaining('no worker finished it') }),
+  ]);
+  // A late redelivery of the lost message changes nothing.
+  expect(await processBlob(r.pipeline, lost as never, 1)).toBe('skipped');
+});

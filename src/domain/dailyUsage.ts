@@ -82,6 +82,8 @@ export interface UsageExportRecord {
   customersMerged: number;
   /** Why the export failed, expired or is partial. */
   reason?: string;
+  /** When its staged rows and blob URLs were deleted (finished exports only). */
+  cleanedAt?: string;
 }
 
 /** A blob's work item: names the export and the blob, never its URL (which holds the SAS). */

@@ -298,6 +298,27 @@ export class TableUsageExportStore {
     return progress;
   }
 
+  /**
+   * Deletes a finished export's staged rows (every blob's partition) and its work partition (the
+   * blob URLs with their SAS, markers, customer index), 100 to a transaction. Its record stays.
+   */
+  async deleteExportWork(exportId: string, blobCount: number): Promise<number> {
+    let deleted = 0;
+    const clear = async (table: TableClient, pk: string) => {
+      const keys: TransactionAction[] = [];
+      this.metrics.roundTrips++;
+      for await (const row of table.listEntities<Record<string, unknown>>({
+        queryOptions: { filter: odata`PartitionKey eq ${pk}`, select: ['RowKey'] },
+      }))
+        keys.push(['delete', { partitionKey: pk, rowKey: String(row.rowKey) }]);
+      await writePartition(table, this.metrics, keys);
+      deleted += keys.length;
+    };
+    for (let blob = 0; blob < blobCount; blob++) await clear(this.staging, stagingPartition(exportId, blob));
+    await clear(this.exports, workPartition(exportId));
+    return deleted;
+  }
+
   /** Indexes of the blobs recorded done. */
   async doneBlobIndexes(exportId: string): Promise<number[]> {
     const out: number[] = [];
@@ -632,7 +653,7 @@ function toEntity(r: UsageExportRecord): EntityLike {
     linesRejected: r.linesRejected,
     customersMerged: r.customersMerged,
   };
-  for (const key of ['finishedAt', 'operationId', 'nextPollAt', 'blobCount', 'reason'] as const)
+  for (const key of ['finishedAt', 'operationId', 'nextPollAt', 'blobCount', 'reason', 'cleanedAt'] as const)
     if (r[key] !== undefined) entity[key] = r[key];
   return entity;
 }
@@ -656,6 +677,7 @@ function fromEntity(row: Record<string, unknown>): UsageExportRecord {
     linesRejected: Number(row.linesRejected ?? 0),
     customersMerged: Number(row.customersMerged ?? 0),
     reason: optional('reason'),
+    cleanedAt: optional('cleanedAt'),
   };
 }
 

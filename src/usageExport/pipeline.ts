@@ -150,6 +150,17 @@ export async function pollExports(p: ExportPipeline): Promise<void> {
       p.logger.warn('usage export poll failed', { exportId: record.exportId, error: errorText(error) });
     }
   }
+  // One finished export's leftovers per poll: staged rows and the blob URLs (with their SAS).
+  const leftover = recent.find(
+    (r) => FINISHED_STATES.includes(r.state) && r.cleanedAt === undefined && r.blobCount !== undefined,
+  );
+  if (leftover) {
+    const deleted = await p.store.deleteExportWork(leftover.exportId, leftover.blobCount ?? 0);
+    const current = await p.store.getExport(leftover.exportId);
+    if (current)
+      await p.store.saveExport({ ...current.record, cleanedAt: p.now().toISOString() }, current.etag);
+    p.logger.info('usage export cleaned up', { exportId: leftover.exportId, rowsDeleted: deleted });
+  }
   for (const record of recent.filter((r) => r.state === 'expired')) {
     const newer = recent.filter(
       (r) => sameSource(r.source, record.source) && r.requestedAt > record.requestedAt,

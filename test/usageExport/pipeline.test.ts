@@ -156,6 +156,15 @@ test('when the schedule runs, then the current period is exported, every blob re
   expect(done.linesRead).toBeGreaterThan(100);
   expect(await expectSumsExact(r, currentExportAsOf())).toBeGreaterThan(3);
 
+  // Later polls delete finished exports' staged rows and blob URLs (one export per poll); the
+  // served figures stay.
+  await pollExports(r.pipeline);
+  await pollExports(r.pipeline);
+  expect((await record(r, current.exportId)).cleanedAt).toBeDefined();
+  expect(await r.store.getBlobUrl(current.exportId, 0)).toBeUndefined();
+  expect(await r.store.customersAfter(current.exportId, undefined, 10)).toEqual([]);
+  await expectSumsExact(r, currentExportAsOf());
+
   // Every grouping adds up to the customer's total.
   const reader = createDailyUsageReader(r.store);
   const someone = [...graph.sandbox.data.customers()][0].id;

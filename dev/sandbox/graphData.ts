@@ -152,7 +152,8 @@ export class ExportLines {
     this.cellsBefore[data.customerCount] = cells;
     this.totalCells = cells;
     const asked = plan.linesPerBlob === undefined ? 0 : plan.linesPerBlob * plan.blobCount;
-    this.totalLines = Math.max(cells, asked);
+    // No usage rated yet (the first hour of a month): no lines, however many were asked for.
+    this.totalLines = cells === 0 ? 0 : Math.max(cells, asked);
     this.perCell = cells === 0 ? 0 : Math.floor(this.totalLines / cells);
     this.extra = cells === 0 ? 0 : this.totalLines - this.perCell * cells;
     this.linesPerBlobActual = Math.ceil(this.totalLines / plan.blobCount);

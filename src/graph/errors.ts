@@ -1,3 +1,4 @@
+import { redact } from '../observability/redact';
 import { PartnerCenterClientError } from '../partnerCenter/errors';
 
 /**
@@ -47,7 +48,7 @@ export class GraphError extends PartnerCenterClientError {
     );
     this.status = details.status;
     this.graphCode = details.graphCode;
-    this.description = details.description;
+    this.description = details.description === undefined ? undefined : redact(details.description);
     this.requestId = details.requestId;
     this.clientRequestId = details.clientRequestId;
     this.method = details.method;

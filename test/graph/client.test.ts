@@ -270,6 +270,65 @@ describe('Graph usage export client, over the sandbox', () => {
     expect(h.exchanges.length).toBe(before);
   });
 
+  it('a blob answered 429 is retried after its Retry-After; cancelling mid-body ends the stream with RequestAborted', async () => {
+    const started = await h.client.startExport(UNBILLED);
+    const manifest = await manifestOf(h.client, started.operationId);
+    h.sandbox.graph.faults.set({ throttleNext: 1, throttleRetryAfterSeconds: 1 });
+    const at = Date.now();
+    const controller = new AbortController();
+    const { body } = await h.client.openBlob(manifest.blobs[2], { signal: controller.signal });
+    expect(Date.now() - at).toBeGreaterThanOrEqual(1000);
+    const error = await rejectionOf(
+      (async () => {
+        for await (const chunk of body) {
+          expect((chunk as Buffer).length).toBeGreaterThan(0);
+          controller.abort();
+        }
+      })(),
+    );
+    expect(error).toMatchObject({ code: 'RequestAborted' });
+  });
+
+  it('a wrong client secret fails the token request once, typed, without retries or the secret in the error', async () => {
+    const logger = createLogger(() => undefined);
+    const settings = settingsFor(h.sandbox);
+    const tokens = new ClientCredentialsTokenProvider({
+      settings,
+      secretStore: new LocalSecretStore({ [SECRET_NAMES.clientSecretName]: 'not-the-sandbox-secret' }),
+      secretNames: SECRET_NAMES,
+      logger,
+    });
+    const client = createUsageExportClient({
+      settings: { partnerCenter: settings, graph: { baseUrl: h.sandbox.graph.baseUrl } },
+      tokens,
+      logger,
+    });
+    const error = await rejectionOf(client.startExport(UNBILLED));
+    expect(error).toMatchObject({ code: 'TokenRequestFailed', status: 401, error: 'invalid_client' });
+    expect(JSON.stringify(error)).not.toContain('not-the-sandbox-secret');
+  });
+
+  it('refuses a request it must not send (bad currency, bad period, bad operation id) before any request', async () => {
+    const before = h.exchanges.length;
+    await expect(h.client.startExport({ ...UNBILLED, currencyCode: 'US Dollar' })).rejects.toMatchObject({
+      code: 'InvalidExportRequest',
+    });
+    await expect(
+      h.client.startExport({ kind: 'unbilled', currencyCode: 'USD', billingPeriod: 'next' as 'current' }),
+    ).rejects.toMatchObject({ code: 'InvalidExportRequest' });
+    await expect(h.client.getOperation('../manifests/x')).rejects.toMatchObject({
+      code: 'InvalidExportRequest',
+    });
+    expect(h.exchanges.length).toBe(before);
+    // An unknown operation is Graph's 404, typed and not retried.
+    await expect(h.client.getOperation('no-such-operation')).rejects.toMatchObject({
+      code: 'GraphHttp',
+      status: 404,
+      graphCode: 'NotFound',
+      attempts: 1,
+    });
+  });
+
   it('never logs the client secret, a token or the SAS', async () => {
     const started = await h.client.startExport(UNBILLED);
     const manifest = await manifestOf(h.client, started.operationId);

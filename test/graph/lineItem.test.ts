@@ -64,6 +64,13 @@ describe('parseUsageLineItem', () => {
     expect(parseUsageLineItem(text).billingPreTaxTotal).toBe('0.1000000000000000000000000001');
   });
 
+  it('a repeated key counts once, its last value, as JSON.parse reads it; blanks around the colon are fine', () => {
+    const repeated = `{"CustomerId":"${BASE.CustomerId}","UsageDate":"2026-03-14","BillingCurrency":"USD","BillingPreTaxTotal":1.5,"BillingPreTaxTotal":2.0000000000000000000001}`;
+    expect(parseUsageLineItem(repeated).billingPreTaxTotal).toBe('2.0000000000000000000001');
+    const spaced = `{ "CustomerId" : "${BASE.CustomerId}" , "UsageDate" : "2026-03-14", "BillingCurrency" : "USD", "BillingPreTaxTotal" : 0.3000000000000000000004 }`;
+    expect(parseUsageLineItem(spaced).billingPreTaxTotal).toBe('0.3000000000000000000004');
+  });
+
   it('does not touch a number-looking text inside a string value', () => {
     const tags = JSON.stringify({ note: '"BillingPreTaxTotal":5' });
     const item = parseUsageLineItem(line({ Tags: tags }, { BillingPreTaxTotal: '7.25' }));

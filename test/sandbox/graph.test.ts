@@ -253,6 +253,47 @@ describe('sandbox: the Graph usage export', () => {
     }
   });
 
+  it('sizes a bench export (1,200,000 lines over 12 blobs) without generating it, and any blob from any line', async () => {
+    const big = await startSandbox({
+      customers: 50,
+      now: NOW,
+      freezeClock: true,
+      graph: { retryAfterSeconds: 0, runningPolls: 0, blobCount: 12, linesPerBlob: 100_000 },
+    });
+    const empty = await startSandbox({
+      customers: 50,
+      now: '2026-03-01T00:10:00Z',
+      freezeClock: true,
+      graph: { retryAfterSeconds: 0, runningPolls: 0, blobCount: 3, linesPerBlob: 1000 },
+    });
+    try {
+      const t = await graphToken(big);
+      const { op } = await runExport(big, t, 'unbilled', { currencyCode: 'USD', billingPeriod: 'current' });
+      const m = (await graph(big, t, new URL(op['resourceLocation@odata.navigationLink']).pathname)).body;
+      expect(m.blobs.map((b: { lineCount: number }) => b.lineCount)).toEqual(new Array(12).fill(100_000));
+      const lines = big.graph.exports()[0].lines;
+      if (!lines) throw new Error('no lines');
+      expect(lines.totalLines).toBe(1_200_000);
+      expect([...lines.lines(1_199_998, 1_200_005)]).toHaveLength(2);
+      expect([...lines.lines(1_200_000, 1_200_001)]).toHaveLength(0);
+      // A slice from the middle is the same text as the same lines read from an earlier start.
+      expect([...lines.lines(600_001, 600_003)]).toEqual([...lines.lines(600_000, 600_003)].slice(1));
+
+      // The first hour of a month has no usage rated yet: no lines, whatever was asked for.
+      const te = await graphToken(empty);
+      const e = await runExport(empty, te, 'unbilled', { currencyCode: 'USD', billingPeriod: 'current' });
+      const me = (await graph(empty, te, new URL(e.op['resourceLocation@odata.navigationLink']).pathname))
+        .body;
+      expect(me.blobs.map((b: { lineCount: number }) => b.lineCount)).toEqual([0, 0, 0]);
+      const emptyBlob = await fetch(`${me.rootDirectory}/${me.blobs[0].name}?${me.sasToken}`);
+      expect(emptyBlob.status).toBe(200);
+      expect(gunzipSync(Buffer.from(await emptyBlob.arrayBuffer())).length).toBe(0);
+    } finally {
+      await big.close();
+      await empty.close();
+    }
+  });
+
   it('checks the SAS: a changed signature or path is refused, an expired one too', async () => {
     const { op } = await runExport(sandbox, token, 'unbilled', {
       currencyCode: 'USD',

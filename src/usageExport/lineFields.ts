@@ -54,7 +54,10 @@ export class LineRejected extends Error {
   readonly code = 'LineRejected';
 }
 
-/** Reads the raw digits of a numeric member `"key": 12.34` from the line's text. */
+/**
+ * Reads the raw digits of a numeric member `"key": 12.34` from the line's text; of a repeated
+ * key, the last, as JSON.parse reads it.
+ */
 const rawNumberPatterns = new Map<string, RegExp>();
 function rawNumber(line: string, key: string): string | undefined {
   let pattern = rawNumberPatterns.get(key);
@@ -62,10 +65,13 @@ function rawNumber(line: string, key: string): string | undefined {
     const escaped = JSON.stringify(key).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     // Inside a JSON string a quote is always escaped, so `"key":` followed by a number only
     // matches a member of the line's own object.
-    pattern = new RegExp(`${escaped}\\s*:\\s*(-?\\d+(?:\\.\\d+)?(?:[eE][+-]?\\d+)?)`);
+    pattern = new RegExp(`${escaped}\\s*:\\s*(-?\\d+(?:\\.\\d+)?(?:[eE][+-]?\\d+)?)`, 'g');
     rawNumberPatterns.set(key, pattern);
   }
-  return pattern.exec(line)?.[1];
+  pattern.lastIndex = 0;
+  let digits: string | undefined;
+  for (let m = pattern.exec(line); m !== null; m = pattern.exec(line)) digits = m[1];
+  return digits;
 }
 
 // Raw key → field, remembered: a blob uses one casing, so each key is lower-cased once.

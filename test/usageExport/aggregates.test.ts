@@ -170,3 +170,16 @@ test('an unbilled export does not replace a month a billed export filled', async
   expect(outcome).toEqual({ committed: [], kept: ['2026-11'], partnerRows: [] });
   expect((await store.readCustomer(C1, 'total', '2026-11', '2026-11')).entries[0].billingTotal).toBe('3');
 });
+
+test('a repeated amount key counts as JSON.parse reads it (the last), digits kept', async () => {
+  const repeated = line({}).replace(
+    '"BillingPreTaxTotal":"0.1"',
+    '"BillingPreTaxTotal":1,"BillingPreTaxTotal" : 2.00000000000000000003',
+  );
+  const totals = await readBlob(gz([repeated]));
+  const total = totals.aggregate
+    .entriesByCustomer()
+    .get(C1)!
+    .entries.find((e) => e.dimension === 'total')!;
+  expect(total.billingTotal).toBe('2.00000000000000000003');
+});

@@ -1,6 +1,7 @@
 import type { Decimal } from './usage';
 
 const DECIMAL = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
+const PLAIN = /^-?\d+(?:\.\d+)?$/;
 
 /** An exact decimal as digits × 10^exponent; undefined when the text is not a decimal number. */
 function parse(value: Decimal): { digits: bigint; exponent: number } | undefined {
@@ -35,6 +36,13 @@ export class DecimalSum {
 
   /** Adds `value`; false (and nothing added) when it is not a decimal number. */
   add(value: Decimal): boolean {
+    // Fast path for plain decimals ("-12.50"), the form amounts take on the wire: no regex.
+    if (PLAIN.test(value)) {
+      const point = value.indexOf('.');
+      if (point === -1) this.addParts(BigInt(value), 0);
+      else this.addParts(BigInt(value.slice(0, point) + value.slice(point + 1)), point + 1 - value.length);
+      return true;
+    }
     const parsed = parse(value);
     if (!parsed) return false;
     this.addParts(parsed.digits, parsed.exponent);

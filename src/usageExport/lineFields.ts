@@ -48,6 +48,24 @@ const FIELDS: Record<string, Field> = {
   pricingpretaxtotal: 'pricingTotal',
   pricingcurrency: 'pricingCurrency',
 };
+/** The names as Graph sends them (PascalCase), by their lower-cased form. */
+const PASCAL: Record<string, string> = {
+  customerid: 'CustomerId',
+  customername: 'CustomerName',
+  usagedate: 'UsageDate',
+  entitlementid: 'EntitlementId',
+  entitlementdescription: 'EntitlementDescription',
+  subscriptionid: 'SubscriptionId',
+  resourcegroup: 'ResourceGroup',
+  metercategory: 'MeterCategory',
+  meterid: 'MeterId',
+  metername: 'MeterName',
+  tags: 'Tags',
+  billingpretaxtotal: 'BillingPreTaxTotal',
+  billingcurrency: 'BillingCurrency',
+  pricingpretaxtotal: 'PricingPreTaxTotal',
+  pricingcurrency: 'PricingCurrency',
+};
 const AMOUNTS = new Set<Field>(['billingTotal', 'pricingTotal']);
 
 export class LineRejected extends Error {
@@ -85,6 +103,28 @@ function fieldOf(key: string): Field | null {
   return field;
 }
 
+/** Every field by its PascalCase and camelCase key. */
+const DIRECT: ReadonlyArray<[Field, string, string]> = Object.entries(FIELDS).map(([lower, field]) => {
+  const pascal = PASCAL[lower];
+  return [field, pascal, pascal[0].toLowerCase() + pascal.slice(1)];
+});
+
+function take(out: Record<Field, string>, field: Field, key: string, value: unknown, line: string): void {
+  if (value === null || value === undefined) return;
+  if (AMOUNTS.has(field)) {
+    const text =
+      typeof value === 'number' ? rawNumber(line, key) : typeof value === 'string' ? value.trim() : undefined;
+    if (text === undefined || !DECIMAL.test(text)) throw new LineRejected(`${field} is not a decimal`);
+    out[field] = text;
+  } else if (field === 'tags') {
+    out.tags = typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : '';
+  } else if (typeof value === 'string') {
+    out[field] = value;
+  } else if (typeof value === 'number' || typeof value === 'boolean') {
+    out[field] = String(value);
+  }
+}
+
 /** Parses one line; throws LineRejected (never with the line's text) when it cannot count. */
 export function readLineFields(line: string): LineFields {
   let parsed: unknown;
@@ -114,28 +154,22 @@ export function readLineFields(line: string): LineFields {
     pricingCurrency: '',
   };
   const record = parsed as Record<string, unknown>;
-  for (const key in record) {
-    const field = fieldOf(key);
-    if (field === null) continue;
-    const value = record[key];
-    if (value === null || value === undefined) continue;
-    if (AMOUNTS.has(field)) {
-      const text =
-        typeof value === 'number'
-          ? rawNumber(line, key)
-          : typeof value === 'string'
-            ? value.trim()
-            : undefined;
-      if (text === undefined || !DECIMAL.test(text)) throw new LineRejected(`${field} is not a decimal`);
-      out[field] = text;
-    } else if (field === 'tags') {
-      out.tags = typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : '';
-    } else if (typeof value === 'string') {
-      out[field] = value;
-    } else if (typeof value === 'number' || typeof value === 'boolean') {
-      out[field] = String(value);
+  // Fast path: each field under its PascalCase name (as sent) or camelCase; a line in another
+  // casing (neither found for the required fields) is read key by key, case-insensitively.
+  for (const [field, pascal, camel] of DIRECT) {
+    let key = pascal;
+    let value = record[pascal];
+    if (value === undefined) {
+      key = camel;
+      value = record[camel];
     }
+    if (value !== undefined) take(out, field, key, value, line);
   }
+  if (out.customerId === '' || out.billingTotal === '')
+    for (const key in record) {
+      const field = fieldOf(key);
+      if (field !== null) take(out, field, key, record[key], line);
+    }
   if (out.customerId === '') throw new LineRejected('customerId is missing');
   if (out.billingTotal === '') throw new LineRejected('billingTotal is missing');
   out.day = utcDay(out.usageDate);

@@ -183,3 +183,19 @@ test('a repeated amount key counts as JSON.parse reads it (the last), digits kep
     .entries.find((e) => e.dimension === 'total')!;
   expect(total.billingTotal).toBe('2.00000000000000000003');
 });
+
+test('a line in neither PascalCase nor camelCase still reads, key by key', async () => {
+  const lower = JSON.stringify({
+    customerid: C1,
+    usagedate: '2026-11-03',
+    metercategory: 'Storage',
+    billingpretaxtotal: 1.25,
+    billingcurrency: 'EUR',
+  });
+  const totals = await readBlob(gz([lower]));
+  const entries = totals.aggregate.entriesByCustomer().get(C1)!.entries;
+  expect(entries.find((e) => e.dimension === 'meterCategory')).toMatchObject({
+    value: 'Storage',
+    billingTotal: '1.25',
+  });
+});

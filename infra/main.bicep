@@ -55,6 +55,17 @@ param snapshotResumeSchedule string = '0 */5 * * * *'
 @description('When history older than the retention period is deleted: six-field NCRONTAB, UTC (RETENTION_SCHEDULE).')
 param retentionSchedule string = '0 30 2 * * *'
 
+@description('When the usage export starts the current (and, until billed, the previous) period\'s export: six-field NCRONTAB, UTC (USAGE_EXPORT_SCHEDULE).')
+param usageExportSchedule string = '0 0 4 * * *'
+
+@description('How often running usage exports are polled: six-field NCRONTAB, UTC (USAGE_EXPORT_POLL_SCHEDULE).')
+param usageExportPollSchedule string = '0 */5 * * * *'
+
+@description('USAGE_EXPORT_QUEUE: the usage export\'s blob and merge messages, read by the usageExportWork function; provisioned with its -poison twin.')
+@minLength(3)
+@maxLength(56)
+param usageExportQueueName string = 'usage-export'
+
 @description('Prefix of the usage table names (TABLE_NAME_PREFIX). The app creates its tables at startup.')
 param tableNamePrefix string = 'usage'
 
@@ -172,6 +183,7 @@ module storage './core/storage/storage-account.bicep' = {
     enableDeleteLock: enableDeleteLock
     queueNames: [
       snapshotRequestQueueName
+      usageExportQueueName
     ]
   }
 }
@@ -228,6 +240,9 @@ module api './app/api.bicep' = {
     snapshotSchedule: snapshotSchedule
     snapshotResumeSchedule: snapshotResumeSchedule
     retentionSchedule: retentionSchedule
+    usageExportSchedule: usageExportSchedule
+    usageExportPollSchedule: usageExportPollSchedule
+    usageExportQueueName: usageExportQueueName
     tableNamePrefix: tableNamePrefix
     snapshotRequestQueueName: snapshotRequestQueueName
     staleAfterMinutes: string(staleAfterMinutes)
@@ -246,6 +261,7 @@ module rbac './app/rbac.bicep' = {
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     managedIdentityPrincipalId: identity.outputs.principalId
     snapshotRequestQueueName: snapshotRequestQueueName
+    usageExportQueueName: usageExportQueueName
     userPrincipalId: allowUserIdentityPrincipal ? principalId : ''
     userPrincipalType: principalType
   }

@@ -6,6 +6,7 @@ import { pacing } from './pacing';
 import { readsDuringSnapshot } from './readsDuringSnapshot';
 import { scale } from './scale';
 import { soak } from './soak';
+import { usageExport } from './usageExport';
 
 /** Every scenario, in the order `npm run bench` runs them. */
 export const SCENARIOS: Array<Scenario<never>> = [
@@ -16,4 +17,5 @@ export const SCENARIOS: Array<Scenario<never>> = [
   readsDuringSnapshot,
   soak,
   incremental,
+  usageExport,
 ] as Array<Scenario<never>>;

@@ -13,6 +13,8 @@ export function benchAppEnv(connectionString: string): Record<string, string> {
     SNAPSHOT_SCHEDULE: '0 0 */6 * * *',
     SNAPSHOT_RESUME_SCHEDULE: '0 */5 * * * *',
     RETENTION_SCHEDULE: '0 30 2 * * *',
+    USAGE_EXPORT_SCHEDULE: '0 0 4 * * *',
+    USAGE_EXPORT_POLL_SCHEDULE: '0 */5 * * * *',
   };
 }
 

@@ -226,7 +226,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       : startQueueTriggers({
           functions: queueFunctions,
           options: {
-            ...queueOptionsFrom(options.hostJsonPath ?? defaultHostJsonPath()),
+            ...queueOptionsFrom(options.hostJsonPath ?? defaultHostJsonPath(), undefined, env),
             ...options.queueOptions,
           },
           env,

@@ -35,15 +35,24 @@ const MIN_POLLING_MS = 100;
  */
 export const DEFAULT_LEASE_MS = 30_000;
 
-/** Reads `extensions.queues` from host.json; absent values take the host's defaults. */
+const OVERRIDE_PREFIX = 'AzureFunctionsJobHost__extensions__queues__';
+
+/**
+ * Reads `extensions.queues` from host.json; absent values take the host's defaults. As in Azure,
+ * an app setting `AzureFunctionsJobHost__extensions__queues__<name>` in `env` overrides host.json.
+ */
 export function queueOptionsFrom(
   hostJsonPath: string,
   maxPollingCapMs = LOCAL_MAX_POLLING_MS,
+  env: NodeJS.ProcessEnv = {},
 ): QueueHostOptions {
   const hostJson = JSON.parse(fs.readFileSync(hostJsonPath, 'utf8')) as {
     extensions?: { queues?: Record<string, unknown> };
   };
-  const queues = hostJson.extensions?.queues ?? {};
+  const queues: Record<string, unknown> = { ...hostJson.extensions?.queues };
+  for (const [name, value] of Object.entries(env))
+    if (name.startsWith(OVERRIDE_PREFIX) && value !== undefined)
+      queues[name.slice(OVERRIDE_PREFIX.length)] = /^\d+$/.test(value) ? Number(value) : value;
   const batchSize = Number(queues.batchSize ?? 16);
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 32)
     throw new Error(`host.json extensions.queues.batchSize ${String(queues.batchSize)} is not 1-32`);

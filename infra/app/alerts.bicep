@@ -23,6 +23,8 @@ param timerFunctions string[] = [
   'snapshotTimer'
   'snapshotResumeTimer'
   'retentionTimer'
+  'usageExportTimer'
+  'usageExportPollTimer'
 ]
 
 resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing = {

@@ -44,6 +44,15 @@ param tableNamePrefix string
 @description('SNAPSHOT_REQUEST_QUEUE: the snapshot-request queue.')
 param snapshotRequestQueueName string
 
+@description('USAGE_EXPORT_SCHEDULE: six-field NCRONTAB, UTC.')
+param usageExportSchedule string
+
+@description('USAGE_EXPORT_POLL_SCHEDULE: six-field NCRONTAB, UTC.')
+param usageExportPollSchedule string
+
+@description('USAGE_EXPORT_QUEUE: the usage export\'s work queue.')
+param usageExportQueueName string
+
 @description('STALE_AFTER_MINUTES, as the app setting string; main.bicep feeds the stale-data alert the same value.')
 param staleAfterMinutes string = '720'
 
@@ -148,6 +157,18 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
         {
           name: 'SNAPSHOT_REQUEST_QUEUE'
           value: snapshotRequestQueueName
+        }
+        {
+          name: 'USAGE_EXPORT_QUEUE'
+          value: usageExportQueueName
+        }
+        {
+          name: 'USAGE_EXPORT_SCHEDULE'
+          value: usageExportSchedule
+        }
+        {
+          name: 'USAGE_EXPORT_POLL_SCHEDULE'
+          value: usageExportPollSchedule
         }
         {
           name: 'TABLE_NAME_PREFIX'

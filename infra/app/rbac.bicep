@@ -10,6 +10,17 @@ param managedIdentityPrincipalId string
 @description('The snapshot-request queue (SNAPSHOT_REQUEST_QUEUE); storage-account.bicep provisions it and its -poison twin.')
 param snapshotRequestQueueName string
 
+@description('The usage export\'s work queue (USAGE_EXPORT_QUEUE), provisioned with its -poison twin like the request queue.')
+param usageExportQueueName string
+
+// Every queue a trigger reads, with its -poison twin: the role is scoped to each of them.
+var appQueues = [
+  snapshotRequestQueueName
+  '${snapshotRequestQueueName}-poison'
+  usageExportQueueName
+  '${usageExportQueueName}-poison'
+]
+
 @description('Object id of a developer or CI principal to grant the debugging roles. Empty: none.')
 param userPrincipalId string = ''
 
@@ -36,7 +47,7 @@ resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-0
 }
 
 resource requestQueues 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' existing = [
-  for queueName in [snapshotRequestQueueName, '${snapshotRequestQueueName}-poison']: {
+  for queueName in appQueues: {
     parent: queueService
     name: queueName
   }
@@ -78,7 +89,7 @@ resource appTableDataContributor 'Microsoft.Authorization/roleAssignments@2022-0
 // messages to the -poison queue (send alone would be Message Sender; processing needs Contributor).
 // Scoped to each queue, not the account: nothing else in the account is reachable through it.
 resource appQueueDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
-  for (queueName, i) in [snapshotRequestQueueName, '${snapshotRequestQueueName}-poison']: {
+  for (queueName, i) in appQueues: {
     name: guid(requestQueues[i].id, managedIdentityPrincipalId, storageQueueDataContributorRoleId)
     scope: requestQueues[i]
     properties: {

@@ -30,6 +30,14 @@ export const dateOrDateTime = z.union([z.string().regex(ISO_DATE), z.string().re
 /** Azure's rule for a resource group name: 1-90 letters, digits, `_ ( ) . -`, not ending in `.`. */
 export const resourceGroupName = z.string().regex(/^[\p{L}\p{N}_().-]{0,89}[\p{L}\p{N}_()-]$/u);
 
+/** A day of the daily-usage routes, and how many of them one request may span (≤ 4 months read). */
+export const usageDay = z.string().regex(ISO_DATE);
+export const MAX_DAILY_USAGE_DAYS = 92;
+export const customerGroupBy = z
+  .string()
+  .regex(/^(total|subscription|resourceGroup|meterCategory|meter|tag:[^\s][^\r\n]{0,199})$/);
+export const partnerGroupBy = z.enum(['customer', 'subscription', 'meterCategory', 'meter']);
+
 export const MAX_LIMIT = 1000;
 export const DEFAULT_LIMIT = 100;
 export const MAX_RUNS = 100;
@@ -83,6 +91,23 @@ export const QUERIES = {
     ...historyQuery,
     azureSubscriptionId: guid.describe('Only the group of this name in this Azure subscription.'),
   }),
+  dailyUsage: z.object({
+    from: usageDay.describe('First day, YYYY-MM-DD (UTC).'),
+    to: usageDay.describe(`Last day, YYYY-MM-DD (UTC); at most ${MAX_DAILY_USAGE_DAYS} days after from.`),
+    groupBy: customerGroupBy
+      .default('total')
+      .describe(
+        'total, subscription (Azure), resourceGroup, meterCategory, meter, or tag:{key} (any tag key).',
+      ),
+    format,
+  }),
+  partnerDailyUsage: z.object({
+    from: usageDay.describe('First day, YYYY-MM-DD (UTC).'),
+    to: usageDay.describe(`Last day, YYYY-MM-DD (UTC); at most ${MAX_DAILY_USAGE_DAYS} days after from.`),
+    groupBy: partnerGroupBy.default('customer').describe('customer, subscription, meterCategory or meter.'),
+    format,
+  }),
+  usageExports: z.object({ limit: pageSize(MAX_RUNS, DEFAULT_RUNS, `How many exports, 1-${MAX_RUNS}.`) }),
 } satisfies Record<string, z.ZodObject>;
 
 const money = {
@@ -626,3 +651,96 @@ export const HealthSchema = named(
       .describe('One entry per dependency checked (storage, secrets).'),
   }),
 );
+
+const DailyUsagePointSchema = named(
+  'DailyUsagePoint',
+  z.object({
+    day: z.string().regex(ISO_DATE).describe('UTC day, YYYY-MM-DD.'),
+    customerId: z.string().optional().describe('Partner-wide routes grouped per customer or subscription.'),
+    value: z
+      .string()
+      .nullable()
+      .describe(
+        "The group: an Azure subscription id, '{subscription}/{resource group}', a meter category, a meter id, a tag's value, a customer id; null: the untagged remainder of a tag grouping. Empty: the line items had none.",
+      ),
+    label: z
+      .string()
+      .optional()
+      .describe('A display name the line items carry (meter name, subscription name, tag key as sent).'),
+    billingCurrency: z.string(),
+    billingTotal: decimal('Exact sum of BillingPreTaxTotal, in billingCurrency.'),
+    pricingCurrency: z.string(),
+    pricingTotal: decimal('Exact sum of PricingPreTaxTotal, in pricingCurrency.'),
+    lines: count.describe('Line items summed.'),
+  }),
+);
+
+/** @public Registered by name; the OpenAPI document refers to it with ref(). */
+export const DailyUsageResponseSchema = named(
+  'DailyUsageResponse',
+  z.object({
+    groupBy: z.string(),
+    from: z.string(),
+    to: z.string(),
+    sources: z
+      .array(
+        z.object({
+          month: z.string().describe('YYYY-MM'),
+          exportId: z.string(),
+          committedAt: dateTime,
+          kind: z.enum(['unbilled', 'billed']),
+        }),
+      )
+      .describe(
+        "Per month, the export the customer's figures come from (customer route only; empty partner-wide).",
+      ),
+    data: z.array(DailyUsagePointSchema),
+  }),
+);
+
+/** @public Registered by name; the OpenAPI document refers to it with ref(). */
+export const UsageExportSchema = named(
+  'UsageExport',
+  z.object({
+    exportId: z.string(),
+    kind: z.enum(['unbilled', 'billed']),
+    billingPeriod: z.enum(['current', 'last']).nullable(),
+    month: z.string().nullable(),
+    invoiceId: z.string().nullable(),
+    trigger: z.enum(['schedule', 'request']),
+    state: z.enum([
+      'running',
+      'processing',
+      'merging',
+      'succeeded',
+      'partial',
+      'failed',
+      'noData',
+      'expired',
+    ]),
+    requestedAt: dateTime,
+    updatedAt: dateTime,
+    finishedAt: dateTime.nullable(),
+    blobCount: count.nullable(),
+    blobsDone: count,
+    linesRead: count,
+    linesRejected: count,
+    customersMerged: count,
+    failedBlobs: z.array(z.object({ index: count, name: z.string(), reason: z.string() })),
+    reason: z.string().nullable(),
+  }),
+);
+/** @public Registered by name; the OpenAPI document refers to it with ref(). */
+export const UsageExportsResponseSchema = named(
+  'UsageExportsResponse',
+  z.object({ data: z.array(UsageExportSchema) }),
+);
+/** @public Registered by name; the OpenAPI document refers to it with ref(). */
+export const UsageExportResponseSchema = named('UsageExportResponse', z.object({ data: UsageExportSchema }));
+/** The admin route's body: a billed export for one invoice. */
+export const BilledExportRequestSchema = z.strictObject({
+  invoiceId: z.string().regex(/^[A-Za-z0-9-]{1,40}$/),
+});
+
+export type DailyUsageResponseBody = z.infer<typeof DailyUsageResponseSchema>;
+export type UsageExportBody = z.infer<typeof UsageExportSchema>;

@@ -11,8 +11,14 @@ import { KeyVaultSecretStore } from '../secrets/keyVaultSecretStore';
 import { LocalSecretStore } from '../secrets/localSecretStore';
 import type { SecretStore } from '../secrets/secretStore';
 import { signingKeySource, type SigningKeySource } from '../secrets/signingKeys';
+import type { ExportQueue } from '../domain/dailyUsage';
 import type { RunRequestQueue } from '../domain/runQueue';
-import { createQueueService, createRunRequestQueue } from '../queues/queueClients';
+import { ClientCredentialsTokenProvider } from '../graph/auth';
+import { createUsageExportClient } from '../graph/client';
+import type { UsageExportClient } from '../graph/usageExportClient';
+import { createExportQueue, createQueueService, createRunRequestQueue } from '../queues/queueClients';
+import { newTableMetrics } from '../storage/partitionWriter';
+import { TableUsageExportStore } from '../storage/tableUsageExportStore';
 import { createTableClients, type TableClients } from '../storage/tableClients';
 import { createUsageStore, type UsageStore } from '../storage/tableUsageStore';
 
@@ -34,6 +40,12 @@ export interface Dependencies {
   continuationTokenKeys: SigningKeySource;
   /** Wakes a worker for a requested run; undefined when no queue is configured (QUEUE_STORAGE). */
   runRequests?: RunRequestQueue;
+  /** The usage export's tables: export records, staged blobs, daily figures. */
+  usageExports: TableUsageExportStore;
+  /** The usage export's work queue (USAGE_EXPORT_QUEUE); undefined without QUEUE_STORAGE. */
+  exportQueue?: ExportQueue;
+  /** Microsoft Graph's usage export (app-only), built on first use. */
+  usageExportClient(): UsageExportClient;
 }
 
 let instance: Dependencies | undefined;
@@ -60,17 +72,21 @@ export function dependencies(): Dependencies {
   registerSecret(settings.secrets.localRefreshToken);
   const secretStore = createSecretStore(settings);
   const tables = createTableClients(settings.storage, () => azureCredential(settings));
+  const queueService = settings.queues
+    ? createQueueService(settings.queues, () => azureCredential(settings))
+    : undefined;
+  let exportClient: UsageExportClient | undefined;
   instance = {
     settings,
     tables,
     usageStore: createUsageStore(tables),
     secretStore,
-    runRequests: settings.queues
-      ? createRunRequestQueue(
-          createQueueService(settings.queues, () => azureCredential(settings)),
-          settings.snapshotRequestQueue,
-        )
+    runRequests: queueService
+      ? createRunRequestQueue(queueService, settings.snapshotRequestQueue)
       : undefined,
+    usageExports: new TableUsageExportStore(tables, newTableMetrics()),
+    exportQueue: queueService ? createExportQueue(queueService, settings.usageExport.queue) : undefined,
+    usageExportClient: () => (exportClient ??= createGraphExportClient(settings, secretStore)),
     continuationTokenKeys: signingKeySource(secretStore, settings.secrets.continuationTokenKeyName, {
       cacheMs: settings.secrets.cacheMs,
     }),
@@ -132,6 +148,20 @@ function createPartnerCenter(
     partnerCenter: createPartnerCenterClient({ settings: settings.partnerCenter, tokens, logger, http }),
     partnerCenterTokens: tokens,
   };
+}
+
+/** The Graph usage export client: app-only (client credentials), the same app registration and secret. */
+function createGraphExportClient(settings: Settings, secretStore: SecretStore): UsageExportClient {
+  const logger = consoleLogger();
+  const http = createHttp();
+  const tokens = new ClientCredentialsTokenProvider({
+    settings: settings.partnerCenter,
+    secretStore,
+    secretNames: settings.secrets,
+    logger,
+    http,
+  });
+  return createUsageExportClient({ settings, tokens, logger, http });
 }
 
 /** Tests that change settings between cases start from a clean root. */

@@ -405,6 +405,41 @@ export const SETTINGS: readonly SettingSpec[] = [
     validate: positiveInt(36500),
   },
   {
+    name: 'USAGE_EXPORT_SCHEDULE',
+    description:
+      "When the usage export starts the current period's unbilled export, and the previous period's while it is not billed (six-field NCRONTAB, UTC).",
+    default: '0 0 4 * * *',
+    example: '0 0 4 * * *',
+    expects: 'a six-field NCRONTAB expression',
+    validate: ncrontab,
+  },
+  {
+    name: 'USAGE_EXPORT_POLL_SCHEDULE',
+    description:
+      'How often running usage exports are asked about (one request each, no waiting), expired ones started again and lost merge messages sent again.',
+    default: '0 */5 * * * *',
+    example: '0 */5 * * * *',
+    expects: 'a six-field NCRONTAB expression',
+    validate: ncrontab,
+  },
+  {
+    name: 'USAGE_EXPORT_QUEUE',
+    description:
+      'Queue of usage export work: one message per blob, then the merge; its trigger processes them (failures: <name>-poison).',
+    default: 'usage-export',
+    example: 'usage-export',
+    expects: '3-56 lowercase letters, digits and single hyphens, starting and ending with a letter or digit',
+    validate: queueName,
+  },
+  {
+    name: 'USAGE_EXPORT_CURRENCY',
+    description: 'Currency (ISO 4217) the unbilled usage exports are requested in.',
+    default: 'USD',
+    example: 'EUR',
+    expects: 'a three-letter ISO 4217 code',
+    validate: (raw) => (/^[A-Z]{3}$/.test(raw) ? undefined : 'is not three capital letters'),
+  },
+  {
     name: 'STALE_AFTER_MINUTES',
     description: 'Age after which API responses say stale: true.',
     default: '720',
@@ -463,6 +498,7 @@ export interface Settings {
     fullRefreshMs: number;
   };
   retention: { schedule: string; days: number };
+  usageExport: { schedule: string; pollSchedule: string; queue: string; currencyCode: string };
   api: { staleAfterMs: number };
 }
 
@@ -608,6 +644,12 @@ export function loadSettings(env: Env = process.env): Settings {
       fullRefreshMs: int('SNAPSHOT_FULL_REFRESH_HOURS') * 3600_000,
     },
     retention: { schedule: str('RETENTION_SCHEDULE'), days: int('RETENTION_DAYS') },
+    usageExport: {
+      schedule: str('USAGE_EXPORT_SCHEDULE'),
+      pollSchedule: str('USAGE_EXPORT_POLL_SCHEDULE'),
+      queue: str('USAGE_EXPORT_QUEUE'),
+      currencyCode: str('USAGE_EXPORT_CURRENCY'),
+    },
     api: { staleAfterMs: int('STALE_AFTER_MINUTES') * 60_000 },
   };
 }

@@ -1,6 +1,7 @@
 import type { Decimal } from './usage';
 
 const DECIMAL = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
+const PLAIN = /^-?\d+(?:\.\d+)?$/;
 
 /** An exact decimal as digits × 10^exponent; undefined when the text is not a decimal number. */
 function parse(value: Decimal): { digits: bigint; exponent: number } | undefined {
@@ -55,4 +56,63 @@ function format(digits: bigint, exponent: number): Decimal {
   const whole = padded.slice(0, padded.length - scale);
   const fraction = padded.slice(padded.length - scale);
   return `${negative ? '-' : ''}${whole}.${fraction}`;
+}
+
+/**
+ * A running exact sum of decimal strings: digits × 10^exponent in a BigInt, aligned to the finest
+ * exponent seen, so no amount loses a digit however many are added.
+ */
+export class DecimalSum {
+  private digits = 0n;
+  private exponent = 0;
+
+  /** Adds `value`; false (and nothing added) when it is not a decimal number. */
+  add(value: Decimal): boolean {
+    // Fast path for plain decimals ("-12.50"), the form amounts take on the wire: no regex.
+    if (PLAIN.test(value)) {
+      const point = value.indexOf('.');
+      if (point === -1) this.addParts(BigInt(value), 0);
+      else this.addParts(BigInt(value.slice(0, point) + value.slice(point + 1)), point + 1 - value.length);
+      return true;
+    }
+    const parsed = parse(value);
+    if (!parsed) return false;
+    this.addParts(parsed.digits, parsed.exponent);
+    return true;
+  }
+
+  /** Adds another sum's value. */
+  addSum(other: DecimalSum): void {
+    this.addParts(other.digits, other.exponent);
+  }
+
+  private addParts(digits: bigint, exponent: number): void {
+    if (exponent < this.exponent) {
+      this.digits = this.digits * 10n ** BigInt(this.exponent - exponent) + digits;
+      this.exponent = exponent;
+    } else {
+      this.digits += exponent > this.exponent ? digits * 10n ** BigInt(exponent - this.exponent) : digits;
+    }
+  }
+
+  /** The sum as plain decimal text, without trailing fraction zeros ("12.5", "-0.0001", "0"). */
+  toString(): Decimal {
+    if (this.exponent >= 0) return (this.digits * 10n ** BigInt(this.exponent)).toString();
+    const negative = this.digits < 0n;
+    const text = (negative ? -this.digits : this.digits).toString().padStart(1 - this.exponent, '0');
+    const cut = text.length + this.exponent;
+    const fraction = text.slice(cut).replace(/0+$/, '');
+    const whole = text.slice(0, cut);
+    const body = fraction === '' ? whole : `${whole}.${fraction}`;
+    return negative && body !== '0' ? `-${body}` : body;
+  }
+}
+
+/** `a - b`, exactly; throws when either is not a decimal number. */
+export function subtractDecimal(a: Decimal, b: Decimal): Decimal {
+  const negated = b.trim().startsWith('-') ? b.trim().slice(1) : `-${b.trim().replace(/^\+/, '')}`;
+  const sum = new DecimalSum();
+  for (const value of [a, negated])
+    if (!sum.add(value)) throw new Error(`"${value}" is not a decimal number`);
+  return sum.toString();
 }

@@ -7,6 +7,12 @@ import {
   createCustomerBudgetHandler,
 } from '../api/handlers/customerBudget';
 import { createCustomerHistoryHandler } from '../api/handlers/customerHistory';
+import {
+  createCustomerDailyUsageHandler,
+  createPartnerDailyUsageHandler,
+  createUsageExportsHandler,
+  DAILY_USAGE_COLUMNS,
+} from '../api/handlers/dailyUsage';
 import { createCustomerSubscriptionsHandler } from '../api/handlers/customerSubscriptions';
 import { createCustomerUsageSummaryHandler } from '../api/handlers/customerUsageSummary';
 import { createCustomersHandler } from '../api/handlers/customers';
@@ -43,6 +49,10 @@ import {
 } from '../api/csv';
 import { QUERIES } from '../api/schemas';
 import { dependencies, type Dependencies } from '../app/dependencies';
+import { consoleLogger } from '../observability/logger';
+import { createDailyUsageReader } from '../usageExport/dailyUsageReader';
+import { exportPipeline } from '../usageExport/exportDependencies';
+import { requestBilledExport } from '../usageExport/pipeline';
 import { APP_VERSION } from '../version';
 
 /**
@@ -64,6 +74,7 @@ const BUDGET_ROUTE = 'v1/customers/{customerId}/budget';
 
 /** What the read routes take: the Table reader and the settings; paged ones the token keys too. */
 const reads = (root: () => Dependencies) => ({ reader: root().usageStore, settings: root().settings });
+const dailyReads = (root: () => Dependencies) => ({ reader: createDailyUsageReader(root().usageExports) });
 const pagedReads = (root: () => Dependencies) => ({
   ...reads(root),
   tokenKeys: root().continuationTokenKeys,
@@ -477,6 +488,88 @@ export const HTTP_FUNCTIONS: readonly HttpFunction[] = [
             content: { 'application/json': { schema: schemaRef('RunResponse') } },
           },
           '409': errorAnswer('RunAlreadyActive: a run is queued or running.'),
+          ...COMMON_ERRORS,
+        },
+      },
+    },
+  },
+  {
+    name: 'customerDailyUsage',
+    route: 'v1/customers/{customerId}/daily-usage',
+    methods: ALL_METHODS,
+    authLevel: 'function',
+    create: (root) => createCustomerDailyUsageHandler(dailyReads(root)),
+    document: {
+      get: usageGet({
+        operationId: 'getCustomerDailyUsage',
+        summary: "The customer's usage per day from the Graph usage export, grouped as asked.",
+        description:
+          'Each month shows one complete export (named in `sources`): the previous one until a new one is merged. A tag grouping adds, per day, an untagged remainder (value null), so a tag adds up to the total. An unknown customer or a month without an export has no points.',
+        schema: 'DailyUsageResponse',
+        csvColumns: DAILY_USAGE_COLUMNS,
+        snapshotMayBeNull: true,
+        parameters: [pathParameter('customerId'), ...queryParameters(QUERIES.dailyUsage)],
+        notFound: 'Not answered: a customer without figures has an empty data array.',
+      }),
+    },
+  },
+  {
+    name: 'partnerDailyUsage',
+    route: 'v1/daily-usage',
+    methods: ALL_METHODS,
+    authLevel: 'function',
+    create: (root) => createPartnerDailyUsageHandler(dailyReads(root)),
+    document: {
+      get: usageGet({
+        operationId: 'getPartnerDailyUsage',
+        summary: "Every customer's usage per day from the Graph usage export, grouped as asked.",
+        schema: 'DailyUsageResponse',
+        csvColumns: DAILY_USAGE_COLUMNS,
+        snapshotMayBeNull: true,
+        parameters: queryParameters(QUERIES.partnerDailyUsage),
+        notFound: 'Not answered: no figures is an empty data array.',
+      }),
+    },
+  },
+  {
+    // Admin: starting an export calls Graph, and the list shows operational detail.
+    name: 'usageExports',
+    route: 'v1/usage-exports',
+    methods: ALL_METHODS,
+    authLevel: 'admin',
+    create: (root) =>
+      createUsageExportsHandler({
+        reader: dailyReads(root).reader,
+        requester: root().exportQueue
+          ? {
+              requestBilledExport: (invoiceId) =>
+                requestBilledExport(exportPipeline(root(), consoleLogger()), invoiceId),
+            }
+          : undefined,
+      }),
+    document: {
+      get: {
+        operationId: 'listUsageExports',
+        summary: 'Recent usage exports: state, blobs, lines read, failures; newest first.',
+        tags: ['exports'],
+        parameters: queryParameters(QUERIES.usageExports),
+        responses: {
+          '200': {
+            description: 'OK',
+            content: { 'application/json': { schema: schemaRef('UsageExportsResponse') } },
+          },
+          ...COMMON_ERRORS,
+        },
+      },
+      post: {
+        operationId: 'requestBilledUsageExport',
+        summary: 'Start a billed usage export for an invoice: body {"invoiceId": "G000000000"}.',
+        tags: ['exports'],
+        responses: {
+          '202': {
+            description: 'Started; the poll timer follows it (GET /v1/usage-exports).',
+            content: { 'application/json': { schema: schemaRef('UsageExportResponse') } },
+          },
           ...COMMON_ERRORS,
         },
       },

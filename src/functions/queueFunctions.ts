@@ -1,6 +1,7 @@
 import type { InvocationContext } from '@azure/functions';
 import { resumeActiveRun } from '../snapshot/runSnapshot';
 import { snapshotInvocation } from './snapshotInvocation';
+import { usageExportWorkHandler } from './usageExportFunctions';
 
 /**
  * The app setting the queue triggers name as their connection: `QUEUE_STORAGE` (a connection
@@ -33,4 +34,5 @@ export async function snapshotRequestHandler(message: unknown, context: Invocati
 /** Every queue-triggered function of the app. */
 export const QUEUE_FUNCTIONS: readonly QueueFunction[] = [
   { name: 'snapshotRequest', queueName: '%SNAPSHOT_REQUEST_QUEUE%', handler: snapshotRequestHandler },
+  { name: 'usageExportWork', queueName: '%USAGE_EXPORT_QUEUE%', handler: usageExportWorkHandler },
 ];

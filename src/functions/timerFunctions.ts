@@ -5,6 +5,7 @@ import { runRetention } from '../snapshot/retention';
 import { resumeActiveRun, startScheduledRun } from '../snapshot/runSnapshot';
 import { retentionDependencies } from '../snapshot/snapshotDependencies';
 import { snapshotInvocation } from './snapshotInvocation';
+import { usageExportPollHandler, usageExportTimerHandler } from './usageExportFunctions';
 
 /** One timer function: its six-field NCRONTAB schedule, a `%SETTING%` the host resolves. */
 export interface TimerFunction {
@@ -44,4 +45,6 @@ export const TIMER_FUNCTIONS: readonly TimerFunction[] = [
     handler: snapshotResumeTimerHandler,
   },
   { name: 'retentionTimer', schedule: '%RETENTION_SCHEDULE%', handler: retentionTimerHandler },
+  { name: 'usageExportTimer', schedule: '%USAGE_EXPORT_SCHEDULE%', handler: usageExportTimerHandler },
+  { name: 'usageExportPollTimer', schedule: '%USAGE_EXPORT_POLL_SCHEDULE%', handler: usageExportPollHandler },
 ];

@@ -1,6 +1,7 @@
 import type { TokenCredential } from '@azure/identity';
 import { QueueServiceClient, RestError, type QueueClient } from '@azure/storage-queue';
 import type { Settings } from '../config/settings';
+import type { ExportQueue } from '../domain/dailyUsage';
 import type { RunRequestMessage, RunRequestQueue } from '../domain/runQueue';
 
 /**
@@ -42,4 +43,10 @@ export function createRunRequestQueue(service: QueueServiceClient, queueName: st
   return {
     request: (runId) => sendMessage(client, encodeMessage({ runId } satisfies RunRequestMessage)),
   };
+}
+
+/** The usage export's work queue (USAGE_EXPORT_QUEUE): blob and merge messages. */
+export function createExportQueue(service: QueueServiceClient, queueName: string): ExportQueue {
+  const client = service.getQueueClient(queueName);
+  return { send: (message) => sendMessage(client, encodeMessage(message)) };
 }

@@ -1,6 +1,12 @@
 import { ALL_METHODS } from '../../src/api/endpoint';
 import { HTTP_FUNCTIONS } from '../../src/functions/httpFunctions';
 import { createCustomerHistoryHandler } from '../../src/api/handlers/customerHistory';
+import {
+  createCustomerDailyUsageHandler,
+  createPartnerDailyUsageHandler,
+  createUsageExportsHandler,
+} from '../../src/api/handlers/dailyUsage';
+import type { DailyUsageReader, UsageExportRecord } from '../../src/domain/dailyUsage';
 import { createCustomersHandler } from '../../src/api/handlers/customers';
 import { createCustomerSubscriptionsHandler } from '../../src/api/handlers/customerSubscriptions';
 import { createCustomerUsageSummaryHandler } from '../../src/api/handlers/customerUsageSummary';
@@ -108,6 +114,9 @@ describe('routes and document agree', () => {
       'v1/customers/{customerId}/subscriptions/{subscriptionId}/resource-groups/{resourceGroup}/history':
         'function',
       'v1/snapshots': 'admin',
+      'v1/customers/{customerId}/daily-usage': 'function',
+      'v1/daily-usage': 'function',
+      'v1/usage-exports': 'admin',
       'v1/openapi.json': 'anonymous',
       health: 'anonymous',
     });
@@ -133,6 +142,7 @@ interface Case {
   url: string;
   params?: Record<string, string>;
   headers?: Record<string, string>;
+  body?: string;
   status: number;
 }
 
@@ -407,8 +417,112 @@ const cases: Case[] = [
     url: '/?x=1',
     status: 400,
   },
+  ...dailyUsageCases(),
   { path: '/v1/openapi.json', handler: () => createOpenApiHandler(HTTP_FUNCTIONS), url: '/', status: 200 },
 ];
+
+/** The daily-usage routes over a fixed reader (the store itself is tested in test/usageExport). */
+function dailyUsageCases(): Case[] {
+  const exportRecord: UsageExportRecord = {
+    exportId: '20261110T000000000Z-00000001',
+    source: { kind: 'unbilled', billingPeriod: 'current', currencyCode: 'USD', month: '2026-11' },
+    trigger: 'schedule',
+    state: 'partial',
+    requestedAt: '2026-11-10T00:00:00.000Z',
+    updatedAt: '2026-11-10T01:00:00.000Z',
+    finishedAt: '2026-11-10T01:00:00.000Z',
+    blobCount: 2,
+    blobsDone: 1,
+    failedBlobs: [{ index: 1, name: 'part-00001.json.gz', reason: 'reset' }],
+    linesRead: 10,
+    linesRejected: 0,
+    customersMerged: 1,
+    reason: 'blobs failed: part-00001.json.gz',
+  };
+  const point = {
+    day: '2026-11-03',
+    value: 'Virtual Machines',
+    billingCurrency: 'EUR',
+    billingTotal: '-1.50',
+    pricingCurrency: 'USD',
+    pricingTotal: '2',
+    lines: 3,
+  };
+  const reader: DailyUsageReader = {
+    customerDailyUsage: async () => ({
+      sources: [
+        {
+          month: '2026-11',
+          exportId: exportRecord.exportId,
+          committedAt: '2026-11-10T01:00:00.000Z',
+          kind: 'unbilled',
+        },
+      ],
+      points: [point, { ...point, value: null, label: '(untagged)' }],
+    }),
+    partnerDailyUsage: async () => ({ points: [{ ...point, customerId: c1, value: c1 }] }),
+    listExports: async () => [exportRecord],
+  };
+  const customer = '/v1/customers/{customerId}/daily-usage';
+  const range = '/?from=2026-11-01&to=2026-11-30';
+  return [
+    {
+      path: customer,
+      handler: () => createCustomerDailyUsageHandler({ reader }),
+      url: `${range}&groupBy=tag:env`,
+      params: { customerId: c1 },
+      status: 200,
+    },
+    {
+      path: customer,
+      handler: () => createCustomerDailyUsageHandler({ reader }),
+      url: `${range}&format=csv`,
+      params: { customerId: c1 },
+      status: 200,
+    },
+    {
+      path: customer,
+      handler: () => createCustomerDailyUsageHandler({ reader }),
+      url: '/?from=2026-11-01&to=2027-11-01',
+      params: { customerId: c1 },
+      status: 400,
+    },
+    {
+      path: customer,
+      handler: () => createCustomerDailyUsageHandler({ reader }),
+      url: `${range}&groupBy=planet`,
+      params: { customerId: c1 },
+      status: 400,
+    },
+    {
+      path: '/v1/daily-usage',
+      handler: () => createPartnerDailyUsageHandler({ reader }),
+      url: `${range}&groupBy=customer`,
+      status: 200,
+    },
+    {
+      path: '/v1/daily-usage',
+      handler: () => createPartnerDailyUsageHandler({ reader }),
+      url: '/?from=2026-11-31&to=2026-12-01',
+      status: 400,
+    },
+    {
+      path: '/v1/usage-exports',
+      handler: () => createUsageExportsHandler({ reader }),
+      url: '/?limit=5',
+      status: 200,
+    },
+    {
+      path: '/v1/usage-exports',
+      method: 'post',
+      handler: () =>
+        createUsageExportsHandler({ reader, requester: { requestBilledExport: async () => exportRecord } }),
+      url: '/',
+      body: '{"invoiceId":"G016907411"}',
+      status: 202,
+    },
+  ];
+}
 
 const backends: Array<[string, (state?: MemoryState) => Promise<Backend>]> = [
   ['Azurite', (state) => azuriteBackend(state)],
@@ -441,6 +555,7 @@ describe.each(backends)('over the %s store', (_name, makeBackend) => {
       method: method.toUpperCase(),
       params: c.params,
       headers: c.headers,
+      body: c.body,
     });
     expect(res.status).toBe(c.status);
     // A 405 is documented on the GET operation: it is what any route answers to a wrong method.

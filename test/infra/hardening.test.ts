@@ -47,12 +47,17 @@ describe('storage account', () => {
       .ofType('Microsoft.Storage/storageAccounts/queueServices/queues')
       .map((q) => q.name.split('/').pop())
       .sort();
-    expect(names).toEqual(['snapshot-requests', 'snapshot-requests-poison']);
-    const renamed = snapshot({ snapshotRequestQueueName: 'runs-asked' })
+    expect(names).toEqual([
+      'snapshot-requests',
+      'snapshot-requests-poison',
+      'usage-export',
+      'usage-export-poison',
+    ]);
+    const renamed = snapshot({ snapshotRequestQueueName: 'runs-asked', usageExportQueueName: 'usage-work' })
       .ofType('Microsoft.Storage/storageAccounts/queueServices/queues')
       .map((q) => q.name.split('/').pop())
       .sort();
-    expect(renamed).toEqual(['runs-asked', 'runs-asked-poison']);
+    expect(renamed).toEqual(['runs-asked', 'runs-asked-poison', 'usage-work', 'usage-work-poison']);
   });
 
   test('holds the history zone-redundant by default; geo-redundant SKUs are allowed, LRS only when chosen', () => {

@@ -55,17 +55,13 @@ const EXPECTED: Expected[] = [
     scopeType: 'Microsoft.Insights/components',
     principal: 'app identity',
   },
-  // The snapshot-request queue and its -poison twin, each on its own: not the account's other queues.
-  {
+  // The snapshot-request queue, the usage export queue and their -poison twins, each on its own:
+  // not the account's other queues.
+  ...Array.from({ length: 4 }, (): Expected => ({
     role: 'Storage Queue Data Contributor',
     scopeType: 'Microsoft.Storage/storageAccounts/queueServices/queues',
     principal: 'app identity',
-  },
-  {
-    role: 'Storage Queue Data Contributor',
-    scopeType: 'Microsoft.Storage/storageAccounts/queueServices/queues',
-    principal: 'app identity',
-  },
+  })),
   // Optional, for the deploying user: set the two secrets, read the tables when debugging locally.
   {
     role: 'Storage Table Data Contributor',

@@ -13,13 +13,19 @@ export interface Answer {
 export async function call(
   handler: Handler,
   path: string,
-  options: { method?: string; params?: Record<string, string>; headers?: Record<string, string> } = {},
+  options: {
+    method?: string;
+    params?: Record<string, string>;
+    headers?: Record<string, string>;
+    body?: string;
+  } = {},
 ): Promise<Answer> {
   const request = new HttpRequest({
     method: options.method ?? 'GET',
     url: `http://localhost:7071${path}`,
     headers: options.headers ?? {},
     params: options.params ?? {},
+    ...(options.body === undefined ? {} : { body: { string: options.body } }),
   });
   const logs: unknown[][] = [];
   const context = new InvocationContext({

@@ -1,0 +1,201 @@
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import { addDecimals, compareDecimal, subtractDecimal } from '../../src/domain/decimal';
+import type { UsageExportRecord } from '../../src/domain/dailyUsage';
+import { newTableMetrics } from '../../src/storage/partitionWriter';
+import { TableUsageExportStore } from '../../src/storage/tableUsageExportStore';
+import { readBlob } from '../../src/usageExport/readBlob';
+import { testTables } from '../support/tables';
+
+/**
+ * A blob's lines → exact aggregates per customer, day and dimension → staged per blob → merged
+ * into the customer's month, over Azurite. Amounts are exact whether sent as JSON numbers or
+ * strings, keys match in any casing, and a hostile line is counted as rejected without stopping
+ * the blob.
+ */
+const C1 = '11111111-1111-4111-8111-111111111111';
+const C2 = '22222222-2222-4222-8222-222222222222';
+const SUB = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa';
+
+function line(fields: Record<string, unknown>): string {
+  return JSON.stringify({
+    PartnerId: 'p',
+    CustomerId: C1,
+    CustomerName: 'Contoso',
+    UsageDate: '2026-11-03T00:00:00Z',
+    EntitlementId: SUB,
+    EntitlementDescription: 'Prod',
+    ResourceGroup: 'RG-Web',
+    MeterCategory: 'Virtual Machines',
+    MeterId: 'M-1',
+    MeterName: 'D2 v3',
+    Tags: '{"env":"prod"}',
+    BillingPreTaxTotal: '0.1',
+    BillingCurrency: 'EUR',
+    PricingPreTaxTotal: '0.12',
+    PricingCurrency: 'USD',
+    Unknown: { nested: [1, 2] },
+    ...fields,
+  });
+}
+
+const gz = (lines: string[]) => Readable.from([gzipSync(lines.join('\n') + '\n')]);
+
+test('decimals add and subtract exactly, past a double’s digits', () => {
+  expect(addDecimals(['0.1', '0.2'])).toBe('0.3');
+  expect(addDecimals(['120.5682999999995904716', '0.0000000000000000001'])).toBe('120.5682999999995904717');
+  expect(addDecimals(['1E-7', '-2.5', '2.5'])).toBe('0.0000001');
+  expect(subtractDecimal('10', '0.01')).toBe('9.99');
+  expect(subtractDecimal('-1', '-1')).toBe('0');
+});
+
+test('a blob aggregates exactly: numbers and strings, either casing, unknown fields, a hostile line skipped', async () => {
+  const lines = [
+    line({}),
+    // camelCase keys and JSON numbers with more digits than a double keeps
+    line({}).replace('"BillingPreTaxTotal":"0.1"', '"BillingPreTaxTotal":0.10000000000000000001'),
+    JSON.stringify({
+      customerId: C1,
+      usageDate: '2026-11-03',
+      entitlementId: SUB,
+      resourceGroup: 'rg-web',
+      meterCategory: 'Virtual Machines',
+      meterId: 'm-1',
+      tags: { Env: 'prod', team: 'a' },
+      billingPreTaxTotal: '2',
+      billingCurrency: 'eur',
+      pricingPreTaxTotal: '2.4',
+      pricingCurrency: 'usd',
+    }),
+    line({ CustomerId: C2, Tags: '', UsageDate: '2026-11-04T23:30:00-02:00' }),
+    '{not json',
+    line({ BillingPreTaxTotal: 'NaN' }),
+    '',
+  ];
+  const totals = await readBlob(gz(lines));
+  expect(totals.linesRead).toBe(6);
+  expect(totals.linesRejected).toBe(2);
+  expect(totals.rejections.join(' ')).not.toContain('Contoso');
+  const byCustomer = totals.aggregate.entriesByCustomer();
+  const c1 = byCustomer.get(C1)!.entries;
+  const total = c1.find((e) => e.dimension === 'total' && e.day === '2026-11-03')!;
+  expect(total.billingTotal).toBe('2.20000000000000000001');
+  expect(total.pricingTotal).toBe('2.64');
+  expect(total.lines).toBe(3);
+  const rg = c1.filter((e) => e.dimension === 'resourceGroup');
+  expect(rg).toHaveLength(1);
+  expect(rg[0].value).toBe(`${SUB}/rg-web`);
+  const env = c1.filter((e) => e.dimension === 'tag:env');
+  expect(env.map((e) => [e.value, e.billingTotal])).toEqual([['prod', '2.20000000000000000001']]);
+  expect(c1.filter((e) => e.dimension === 'tag:team').map((e) => e.billingTotal)).toEqual(['2']);
+  // -02:00 moves 23:30 on the 4th to the 5th in UTC
+  expect(byCustomer.get(C2)!.entries.find((e) => e.dimension === 'total')!.day).toBe('2026-11-05');
+});
+
+function record(exportId: string, kind: 'unbilled' | 'billed' = 'unbilled'): UsageExportRecord {
+  return {
+    exportId,
+    source:
+      kind === 'billed'
+        ? { kind, invoiceId: 'G1' }
+        : { kind, billingPeriod: 'current', currencyCode: 'EUR', month: '2026-11' },
+    trigger: 'schedule',
+    state: 'merging',
+    requestedAt: '2026-11-10T00:00:00Z',
+    updatedAt: '2026-11-10T00:00:00Z',
+    blobsDone: 0,
+    failedBlobs: [],
+    linesRead: 0,
+    linesRejected: 0,
+    customersMerged: 0,
+  };
+}
+
+async function stageBlob(store: TableUsageExportStore, exportId: string, index: number, lines: string[]) {
+  const totals = await readBlob(gz(lines));
+  await store.saveBlobResult(exportId, index, `part-${index}.json.gz`, {
+    linesRead: totals.linesRead,
+    linesRejected: totals.linesRejected,
+    rejections: totals.rejections,
+    customers: totals.aggregate.entriesByCustomer(),
+  });
+}
+
+test('blobs staged twice (a retry) count once; a month flips to the new export only when merged', async () => {
+  const store = new TableUsageExportStore(testTables(), newTableMetrics());
+  await store.ensureTables();
+  const first = '20261110T000000000Z-00000001';
+  await stageBlob(store, first, 0, [line({}), line({ BillingPreTaxTotal: '1' })]);
+  await stageBlob(store, first, 1, [line({ BillingPreTaxTotal: '0.05' })]);
+  // the retried blob 1: written again, same rows
+  await stageBlob(store, first, 1, [line({ BillingPreTaxTotal: '0.05' })]);
+  expect((await store.blobProgress(first)).linesRead).toBe(3);
+  const [customer] = await store.customersAfter(first, undefined, 10);
+  expect(customer.blobs).toEqual([0, 1]);
+  await store.mergeCustomer(record(first), customer.customerKey, customer.blobs, new Date());
+  let read = await store.readCustomer(C1, 'meter', '2026-11', '2026-11');
+  expect(read.entries.map((e) => e.billingTotal)).toEqual(['1.15']);
+  expect(read.sources[0].exportId).toBe(first);
+
+  // A second export: staged but not merged, the first stays served.
+  const second = '20261111T000000000Z-00000002';
+  await stageBlob(store, second, 0, [line({ BillingPreTaxTotal: '7' })]);
+  read = await store.readCustomer(C1, 'meter', '2026-11', '2026-11');
+  expect(read.entries.map((e) => e.billingTotal)).toEqual(['1.15']);
+  // merged: the second, all of it
+  await store.mergeCustomer(record(second), customer.customerKey, [0], new Date());
+  read = await store.readCustomer(C1, 'meter', '2026-11', '2026-11', true);
+  expect(read.entries.map((e) => e.billingTotal)).toEqual(['7']);
+  expect(read.totals.map((e) => e.billingTotal)).toEqual(['7']);
+  expect(read.sources[0].exportId).toBe(second);
+  // merged again (a redelivered message): nothing changes, but its partner-wide rows come again
+  const again = await store.mergeCustomer(record(second), customer.customerKey, [0], new Date());
+  expect(again.kept).toEqual(['2026-11']);
+  await store.writePartnerRows(again.partnerRows);
+  const partner = await store.readPartner('total', '2026-11', '2026-11');
+  expect(partner.map((e) => [e.customerId, e.billingTotal])).toEqual([[C1, '7']]);
+  expect(compareDecimal(partner[0].pricingTotal, '0.12')).toBe(0);
+});
+
+test('an unbilled export does not replace a month a billed export filled', async () => {
+  const store = new TableUsageExportStore(testTables(), newTableMetrics());
+  await store.ensureTables();
+  const billed = '20261210T000000000Z-0000000b';
+  await stageBlob(store, billed, 0, [line({ BillingPreTaxTotal: '3' })]);
+  const [customer] = await store.customersAfter(billed, undefined, 10);
+  await store.mergeCustomer(record(billed, 'billed'), customer.customerKey, [0], new Date());
+  const unbilled = '20261211T000000000Z-0000000c';
+  await stageBlob(store, unbilled, 0, [line({ BillingPreTaxTotal: '4' })]);
+  const outcome = await store.mergeCustomer(record(unbilled), customer.customerKey, [0], new Date());
+  expect(outcome).toEqual({ committed: [], kept: ['2026-11'], partnerRows: [] });
+  expect((await store.readCustomer(C1, 'total', '2026-11', '2026-11')).entries[0].billingTotal).toBe('3');
+});
+
+test('a repeated amount key counts as JSON.parse reads it (the last), digits kept', async () => {
+  const repeated = line({}).replace(
+    '"BillingPreTaxTotal":"0.1"',
+    '"BillingPreTaxTotal":1,"BillingPreTaxTotal" : 2.00000000000000000003',
+  );
+  const totals = await readBlob(gz([repeated]));
+  const total = totals.aggregate
+    .entriesByCustomer()
+    .get(C1)!
+    .entries.find((e) => e.dimension === 'total')!;
+  expect(total.billingTotal).toBe('2.00000000000000000003');
+});
+
+test('a line in neither PascalCase nor camelCase still reads, key by key', async () => {
+  const lower = JSON.stringify({
+    customerid: C1,
+    usagedate: '2026-11-03',
+    metercategory: 'Storage',
+    billingpretaxtotal: 1.25,
+    billingcurrency: 'EUR',
+  });
+  const totals = await readBlob(gz([lower]));
+  const entries = totals.aggregate.entriesByCustomer().get(C1)!.entries;
+  expect(entries.find((e) => e.dimension === 'meterCategory')).toMatchObject({
+    value: 'Storage',
+    billingTotal: '1.25',
+  });
+});

@@ -29,6 +29,13 @@ export interface DailyUsageEntry {
   lines: number;
 }
 
+/** One customer's aggregates of one blob: every dimension, exact sums. */
+export interface CustomerEntries {
+  customerId: string;
+  customerName: string;
+  entries: DailyUsageEntry[];
+}
+
 export type ExportState =
   /** Started in Graph; a later invocation polls its operation. */
   | 'running'

@@ -2,6 +2,7 @@ import { odata, type TableClient, type TransactionAction } from '@azure/data-tab
 import { createHash, randomBytes } from 'node:crypto';
 import { DecimalSum } from '../domain/decimal';
 import type {
+  CustomerEntries,
   DailyUsageEntry,
   DailyUsageSource,
   ExportSource,
@@ -10,7 +11,7 @@ import type {
 } from '../domain/dailyUsage';
 import { isConflict, isNotFound, isPreconditionFailed } from './errors';
 import { invertedTime, keyPart, runIdTime } from './keys';
-import { writePartition, type TableMetrics } from './partitionWriter';
+import { PartitionBatch, writePartition, type TableMetrics } from './partitionWriter';
 import type { EntityLike } from './tableLimits';
 import type { TableClients } from './tableClients';
 import { readViewRows, viewEntities, viewRange } from './viewDocument';
@@ -66,7 +67,8 @@ export interface BlobResult {
   linesRead: number;
   linesRejected: number;
   rejections: string[];
-  customers: Map<string, { customerName: string; entries: DailyUsageEntry[] }>;
+  /** Taken one customer at a time, each written before the next is asked for. */
+  customers: Iterable<CustomerEntries>;
 }
 
 export interface BlobProgress {
@@ -229,19 +231,21 @@ export class TableUsageExportStore {
   /**
    * Stores a read blob: each customer's aggregates in the blob's staging partition (replacing
    * what a crashed attempt left, so nothing counts twice), then, in its own partition, which
-   * customers it holds and, last, the blob's `done` marker with its line counts.
+   * customers it holds and, last, the blob's `done` marker with its line counts. Customers are
+   * taken one at a time and their rows go out in full transactions as they fill, so memory holds
+   * one customer's rows and one transaction, never the blob's.
    */
   async saveBlobResult(exportId: string, index: number, name: string, result: BlobResult): Promise<void> {
     const spk = stagingPartition(exportId, index);
-    const staged: TransactionAction[] = [];
+    const batch = new PartitionBatch(this.staging, this.metrics);
     const customerKeys: string[] = [];
-    for (const [customerId, { customerName, entries }] of result.customers) {
+    for (const { customerId, customerName, entries } of result.customers) {
       const ck = keyPart(customerId);
       customerKeys.push(ck);
-      for (const row of viewEntities(spk, { runId: exportId, customerId, customerName }, stage(entries), ck))
-        staged.push(['upsert', row, 'Replace']);
+      const rows = viewEntities(spk, { runId: exportId, customerId, customerName }, stage(entries), ck);
+      await batch.add(rows.map((row): TransactionAction => ['upsert', row, 'Replace']));
     }
-    await writePartition(this.staging, this.metrics, staged);
+    await batch.send();
     const wpk = workPartition(exportId);
     const property = `b${blobKey(index)}`;
     await writePartition(

@@ -25,19 +25,7 @@ type KeyFields = [
 ];
 
 /** A group's attributes as read back from its key, with the customer's id and the description. */
-interface GroupFields {
-  customerId: string;
-  day: string;
-  azureSubscription: string;
-  azureSubscriptionName: string;
-  resourceGroup: string;
-  meterCategory: string;
-  meterId: string;
-  meterName: string;
-  tags: string;
-  billingCurrency: string;
-  pricingCurrency: string;
-}
+type GroupFields = Omit<LineFields, 'customerName' | 'billingTotal' | 'pricingTotal'>;
 
 const SEP = '\u0001';
 

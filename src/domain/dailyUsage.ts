@@ -136,7 +136,7 @@ export interface DailyUsageSource {
 }
 
 /** What the partner-wide route groups by. */
-export type PartnerGroupBy = 'customer' | 'subscription' | 'meterCategory' | 'meter';
+export type PartnerGroupBy = 'customer' | Exclude<Dimension, 'total'>;
 
 /** The daily-usage routes' port: reads stay within one partition, or one per month asked. */
 export interface DailyUsageReader {

@@ -53,8 +53,22 @@ const figuresRow = (month: string, slot: Slot, dimension: string) =>
 const partnerRow = (month: string, dimension: string, customerKey: string) =>
   `p_${month}_${dimensionKey(dimension)}_${customerKey}`;
 
-/** The dimensions the partner-wide routes serve, copied to PK `partner` as each customer commits. */
-export const PARTNER_DIMENSIONS = ['total', 'subscription', 'meterCategory', 'meter'] as const;
+/**
+ * The dimensions the partner-wide routes serve, copied to PK `partner` as each customer commits,
+ * together with every tag dimension the customer's month has.
+ */
+const PARTNER_DIMENSIONS = ['total', 'subscription', 'resourceGroup', 'meterCategory', 'meter'] as const;
+const isTag = (dimension: string) => dimension.startsWith('tag:');
+
+/** A month header's list of dimensions (JSON text); [] when absent or unreadable. */
+function dimensionList(value: unknown): string[] {
+  try {
+    const list: unknown = JSON.parse(String(value ?? '[]'));
+    return Array.isArray(list) ? list.filter((d): d is string => typeof d === 'string') : [];
+  } catch {
+    return [];
+  }
+}
 
 type Slot = 'a' | 'b';
 
@@ -458,16 +472,29 @@ export class TableUsageExportStore {
           version,
           committedAt: committedAt.toISOString(),
           dimensions: JSON.stringify([...figures.keys()]),
+          // Every tag whose partner-wide row this customer's month may hold: this export's and the
+          // earlier ones', so a tag the customer dropped is emptied, on a redo too.
+          partnerTags: JSON.stringify([
+            ...new Set([
+              ...[...figures.keys()].filter(isTag),
+              ...dimensionList(header?.partnerTags ?? header?.dimensions).filter(isTag),
+            ]),
+          ]),
         };
         const flip: TransactionAction =
           header === undefined
             ? ['create', next]
             : ['update', next, 'Replace', { etag: header.etag as string }];
         await writePartition(this.daily, this.metrics, leading, [flip]);
+        header = next;
         outcome.committed.push(month);
       }
       if (!outcome.kept.includes(month) || header?.exportId === record.exportId) {
-        for (const dimension of PARTNER_DIMENSIONS)
+        const tags = dimensionList(header?.partnerTags ?? header?.dimensions).filter(isTag);
+        for (const dimension of [
+          ...PARTNER_DIMENSIONS,
+          ...new Set([...figures.keys()].filter(isTag).concat(tags)),
+        ])
           for (const row of viewEntities(
             PARTNER_PARTITION,
             { runId: record.exportId, customerId },
@@ -529,12 +556,11 @@ export class TableUsageExportStore {
     return out;
   }
 
-  /** Every customer's committed figures of a partner-wide dimension: one query per month, partition `partner`. */
-  async readPartner(
-    dimension: (typeof PARTNER_DIMENSIONS)[number],
-    fromMonth: string,
-    toMonth: string,
-  ): Promise<DailyUsageEntry[]> {
+  /**
+   * Every customer's committed figures of a dimension (any but a tag key longer than the key
+   * allows reads exactly), partner-wide: one query per month, partition `partner`.
+   */
+  async readPartner(dimension: string, fromMonth: string, toMonth: string): Promise<DailyUsageEntry[]> {
     await this.ensureTables();
     const out: DailyUsageEntry[] = [];
     for (const month of monthsBetween(fromMonth, toMonth)) {
@@ -551,7 +577,9 @@ export class TableUsageExportStore {
         const view = readViewRows<{ runId: string; customerId?: string }, Tuple[]>(list, base);
         if (!view) continue;
         const customerId = view.header.customerId ?? base.slice(prefix.length);
-        for (const t of view.body) out.push(fromTuple(customerId, dimension, t));
+        // The prefix also covers a longer dimension ("tag:env" and "tag:env_x"): only exact rows count.
+        if (base !== partnerRow(month, dimension, keyPart(customerId))) continue;
+        for (const t of view.body ?? []) out.push(fromTuple(customerId, dimension, t));
       }
     }
     return out;

@@ -246,3 +246,37 @@ test('draining releases each customer as it is taken, and a second drain yields 
   expect(totals.aggregate.groupCount).toBe(0);
   expect([...totals.aggregate.drain()]).toEqual([]);
 });
+
+test('partner-wide tag rows: exact per tag key, and emptied when a newer export drops the tag, even when the first merge died before writing them', async () => {
+  const store = new TableUsageExportStore(testTables(), newTableMetrics());
+  await store.ensureTables();
+  const first = '20261112T000000000Z-00000003';
+  await stageBlob(store, first, 0, [
+    line({ Tags: '{"env":"prod","env_x":"a"}', BillingPreTaxTotal: '2' }),
+    line({ Tags: '', BillingPreTaxTotal: '1' }),
+  ]);
+  const [customer] = await store.customersAfter(first, undefined, 10);
+  await store.writePartnerRows(
+    (await store.mergeCustomer(record(first), customer.customerKey, [0], new Date())).partnerRows,
+  );
+  const partner = async (dimension: string) =>
+    (await store.readPartner(dimension, '2026-11', '2026-11')).map((e) => [e.value, e.billingTotal]);
+  // "tag:env" does not take in "tag:env_x" rows, though its key is a prefix of theirs.
+  expect(await partner('tag:env')).toEqual([['prod', '2']]);
+  expect(await partner('tag:env_x')).toEqual([['a', '2']]);
+  expect(await partner('resourceGroup')).toEqual([[`${SUB}/rg-web`, '3']]);
+
+  const second = '20261113T000000000Z-00000004';
+  await stageBlob(store, second, 0, [line({ Tags: '{"team":"a"}', BillingPreTaxTotal: '5' })]);
+  // The first merge commits the month, then dies before its partner rows are written.
+  await store.mergeCustomer(record(second), customer.customerKey, [0], new Date());
+  expect(await partner('tag:env')).toEqual([['prod', '2']]);
+  // The redelivered merge: the month is kept, its partner rows come, the dropped tags emptied.
+  const redo = await store.mergeCustomer(record(second), customer.customerKey, [0], new Date());
+  expect(redo.kept).toEqual(['2026-11']);
+  await store.writePartnerRows(redo.partnerRows);
+  expect(await partner('tag:env')).toEqual([]);
+  expect(await partner('tag:env_x')).toEqual([]);
+  expect(await partner('tag:team')).toEqual([['a', '5']]);
+  expect(await partner('total')).toEqual([['', '5']]);
+});

@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { atMost, procMemoryMiB, repoRoot, type Figure, type Scenario } from '../harness';
-import { sandboxAppEnv } from '../support/appEnv';
+import { deployedNodeOptions, sandboxAppEnv } from '../support/appEnv';
 import { startBenchChild, type BenchChild } from '../support/benchChild';
 import { startStack } from '../support/snapshotStack';
 import { startTableCountingProxy, type TableTraffic } from '../support/tableCountingProxy';
@@ -47,8 +46,6 @@ const PREFIX = 'uxbench';
 const DATA_TABLES = ['UsageStaging', 'DailyUsage'].map((t) => PREFIX + t);
 const EXPORTS_TABLE = `${PREFIX}UsageExports`;
 const CHILD = () => path.join(repoRoot(), 'bench/scenarios/usageExportChild.js');
-/** The NODE_OPTIONS the deployment sets (infra/app/api.bicep reads the same file). */
-const nodeOptions = () => readFileSync(path.join(repoRoot(), 'infra/app/node-options.txt'), 'utf8').trim();
 
 /**
  * The usage export at scale: one export of many line items over many gzip blobs from the sandbox's
@@ -131,7 +128,7 @@ export const usageExport: Scenario<Params> = {
           USAGE_EXPORT_QUEUE: queueName,
           PARTNER_CENTER_REQUESTS_PER_MINUTE: '100000',
           // As deployed (every child, the floor's included); empty: Node's defaults.
-          NODE_OPTIONS: defaultHeap ? '' : nodeOptions(),
+          NODE_OPTIONS: defaultHeap ? '' : deployedNodeOptions(),
         });
         const starter = await child(env, ['start', invoiceId]);
         starter.command('go');

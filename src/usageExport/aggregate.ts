@@ -1,6 +1,44 @@
 import { DecimalSum } from '../domain/decimal';
 import type { DailyUsageEntry } from '../domain/dailyUsage';
-import type { LineFields } from './lineFields';
+import { usageLineReader, type UsageLinePart } from '../graph/lineItem';
+
+/** The fields of a line item the aggregate reads (the parser's core fields come with them). */
+const AGGREGATED_FIELDS = [
+  'customerName',
+  'subscriptionId',
+  'entitlementId',
+  'entitlementDescription',
+  'resourceGroup',
+  'meterCategory',
+  'meterId',
+  'meterName',
+  'tags',
+] as const;
+
+/** A parsed line as the aggregate takes it. */
+export type AggregatedLine = UsageLinePart<(typeof AGGREGATED_FIELDS)[number]>;
+
+/** Parses a line into what the aggregate reads, under the line-item rules (src/graph/lineItem.ts). */
+export const readAggregatedLine = usageLineReader(AGGREGATED_FIELDS);
+
+/** One group's attributes, as the entries are built from them. */
+interface LineFields {
+  customerId: string;
+  customerName: string;
+  /** UTC day, YYYY-MM-DD. */
+  day: string;
+  /** The Azure subscription (EntitlementId); the plan's SubscriptionId when absent. */
+  azureSubscription: string;
+  azureSubscriptionName: string;
+  resourceGroup: string;
+  meterCategory: string;
+  meterId: string;
+  meterName: string;
+  /** The tags as JSON text ('' for none): keys unique in any casing, values text. */
+  tags: string;
+  billingCurrency: string;
+  pricingCurrency: string;
+}
 
 /** One group of identical line-item attributes: its exact sums and line count. */
 interface Group {
@@ -26,34 +64,51 @@ export class UsageAggregate {
     return this.groups.size;
   }
 
-  add(fields: LineFields): void {
+  add(line: AggregatedLine): void {
+    const azureSubscription = line.entitlementId || line.subscriptionId || '';
+    const tags = tagsText(line.tags);
+    const pricingCurrency = line.pricingCurrency ?? '';
     const key =
-      fields.customerId +
+      line.customerId +
       SEP +
-      fields.day +
+      line.usageDay +
       SEP +
-      fields.azureSubscription +
+      azureSubscription +
       SEP +
-      fields.resourceGroup +
+      (line.resourceGroup ?? '') +
       SEP +
-      fields.meterCategory +
+      (line.meterCategory ?? '') +
       SEP +
-      fields.meterId +
+      (line.meterId ?? '') +
       SEP +
-      fields.meterName +
+      (line.meterName ?? '') +
       SEP +
-      fields.tags +
+      tags +
       SEP +
-      fields.billingCurrency +
+      line.billingCurrency +
       SEP +
-      fields.pricingCurrency;
+      pricingCurrency;
     let group = this.groups.get(key);
     if (!group) {
+      const fields: LineFields = {
+        customerId: line.customerId,
+        customerName: line.customerName ?? '',
+        day: line.usageDay,
+        azureSubscription,
+        azureSubscriptionName: line.entitlementDescription ?? '',
+        resourceGroup: line.resourceGroup ?? '',
+        meterCategory: line.meterCategory ?? '',
+        meterId: line.meterId ?? '',
+        meterName: line.meterName ?? '',
+        tags,
+        billingCurrency: line.billingCurrency,
+        pricingCurrency,
+      };
       group = { fields, billing: new DecimalSum(), pricing: new DecimalSum(), lines: 0 };
       this.groups.set(key, group);
     }
-    group.billing.add(fields.billingTotal);
-    if (fields.pricingTotal !== '') group.pricing.add(fields.pricingTotal);
+    group.billing.add(line.billingPreTaxTotal);
+    if (line.pricingPreTaxTotal !== undefined) group.pricing.add(line.pricingPreTaxTotal);
     group.lines++;
   }
 
@@ -119,6 +174,18 @@ export class UsageAggregate {
     }
     return out;
   }
+}
+
+/** Tags objects (shared per tags text by the parser) → their JSON text, the group key's part. */
+const TAGS_TEXT = new WeakMap<Readonly<Record<string, string>>, string>();
+
+function tagsText(tags: Readonly<Record<string, string>>): string {
+  let text = TAGS_TEXT.get(tags);
+  if (text === undefined) {
+    text = Object.keys(tags).length === 0 ? '' : JSON.stringify(tags);
+    TAGS_TEXT.set(tags, text);
+  }
+  return text;
 }
 
 /** The dimension values one group counts under: [dimension, value, label]. */

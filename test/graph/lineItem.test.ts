@@ -16,6 +16,18 @@ function line(fields: Record<string, unknown>, raw: Record<string, string> = {})
   return extra.length ? `${json.slice(0, -1)},${extra.join(',')}}` : json;
 }
 
+/** A LineItemError naming `field`, its message free of the line's text. */
+function expectRejected(parse: () => unknown, field: string): void {
+  let error: unknown;
+  try {
+    parse();
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toMatchObject({ code: 'LineItemInvalid', field });
+  expect((error as Error).message).not.toContain(BASE.CustomerId);
+}
+
 describe('parseUsageLineItem', () => {
   it('keeps every digit of amounts sent as JSON numbers (more than a double holds)', () => {
     const item = parseUsageLineItem(
@@ -126,14 +138,7 @@ describe('parseUsageLineItem', () => {
     ['a bad date', JSON.stringify({ ...BASE, UsageDate: '2026-02-30', BillingPreTaxTotal: 1 }), 'UsageDate'],
     ['no date', JSON.stringify({ ...BASE, UsageDate: undefined, BillingPreTaxTotal: 1 }), 'UsageDate'],
   ])('rejects %s with LineItemError naming the field, never echoing the line', (_name, text, field) => {
-    let error: unknown;
-    try {
-      parseUsageLineItem(text);
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toMatchObject({ code: 'LineItemInvalid', field });
-    expect((error as Error).message).not.toContain(BASE.CustomerId);
+    expectRejected(() => parseUsageLineItem(text), field);
   });
 });
 
@@ -168,16 +173,7 @@ describe('the line-item rules (one parser for the client and the pipeline)', () 
     ['a customer of blanks', { CustomerId: '  ' }, 'CustomerId'],
   ])('rejects %s, in the item and in a reader that did not ask for the field', (_name, fields, field) => {
     const text = line({ BillingPreTaxTotal: '1', ...fields });
-    for (const parse of [parseUsageLineItem, reader]) {
-      let error: unknown;
-      try {
-        parse(text);
-      } catch (e) {
-        error = e;
-      }
-      expect(error).toMatchObject({ code: 'LineItemInvalid', field });
-      expect((error as Error).message).not.toContain(BASE.CustomerId);
-    }
+    for (const parse of [parseUsageLineItem, reader]) expectRejected(() => parse(text), field);
   });
 
   it('a blank amount is absent; a bad optional decimal is undefined and the line counts', () => {

@@ -150,11 +150,11 @@ export interface ExportBlobStream {
 }
 
 /**
- * One line of a blob, parsed by parseUsageLineItem (./lineItem.ts): keys in either casing
- * (PascalCase as sent, or camelCase), unknown fields ignored, missing optional fields undefined,
+ * One line of a blob, parsed by parseUsageLineItem or a usageLineReader (./lineItem.ts, where the
+ * rules are): keys in any casing, unknown fields ignored, missing optional fields undefined,
  * amounts and quantities as exact decimal strings whether sent as JSON numbers or strings.
- * Required: customerId, usageDate, billingPreTaxTotal, billingCurrency; a line without them is
- * rejected with LineItemError.
+ * Required: customerId, usageDate, billingPreTaxTotal, billingCurrency; a line without them, or
+ * with a billing or pricing total or currency that is not one, is rejected with LineItemError.
  */
 export interface UsageLineItem {
   partnerId?: string;
@@ -168,15 +168,15 @@ export interface UsageLineItem {
   skuName?: string;
   availabilityId?: string;
   publisherName?: string;
-  /** The Partner Center subscription (the Azure plan's id). */
+  /** The Partner Center subscription (the Azure plan's id), lower-cased. */
   subscriptionId?: string;
   subscriptionDescription?: string;
-  /** The Azure subscription under the plan. */
+  /** The Azure subscription under the plan, lower-cased. */
   entitlementId?: string;
   entitlementDescription?: string;
   chargeStartDate?: string;
   chargeEndDate?: string;
-  /** As sent, an ISO date-time. */
+  /** As sent, an ISO date or date-time. */
   usageDate: string;
   /** UTC day of usageDate, YYYY-MM-DD. */
   usageDay: string;
@@ -205,8 +205,11 @@ export interface UsageLineItem {
   partnerEarnedCreditPercentage?: Decimal;
   creditType?: string;
   benefitType?: string;
-  /** Tag key → value; from a JSON-encoded string or an object. Absent or unreadable: {}. */
-  tags: Record<string, string>;
+  /**
+   * Tag key → value; from a JSON-encoded string or an object. Absent or unreadable: {}. Frozen,
+   * and one object for every line with the same tags text.
+   */
+  tags: Readonly<Record<string, string>>;
   /** True when Tags was present but not readable (the line still counts). */
   tagsUnreadable?: boolean;
 }

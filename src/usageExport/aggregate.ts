@@ -1,6 +1,44 @@
 import { DecimalSum } from '../domain/decimal';
 import type { CustomerEntries, DailyUsageEntry } from '../domain/dailyUsage';
-import type { LineFields } from './lineFields';
+import { usageLineReader, type UsageLinePart } from '../graph/lineItem';
+
+/** The fields of a line item the aggregate reads (the parser's core fields come with them). */
+const AGGREGATED_FIELDS = [
+  'customerName',
+  'subscriptionId',
+  'entitlementId',
+  'entitlementDescription',
+  'resourceGroup',
+  'meterCategory',
+  'meterId',
+  'meterName',
+  'tags',
+] as const;
+
+/** A parsed line as the aggregate takes it. */
+export type AggregatedLine = UsageLinePart<(typeof AGGREGATED_FIELDS)[number]>;
+
+/** Parses a line into what the aggregate reads, under the line-item rules (src/graph/lineItem.ts). */
+export const readAggregatedLine = usageLineReader(AGGREGATED_FIELDS);
+
+/** A line's attributes as the aggregate groups by them ('' for what the line lacks). */
+interface LineFields {
+  customerId: string;
+  customerName: string;
+  /** UTC day, YYYY-MM-DD. */
+  day: string;
+  /** The Azure subscription (EntitlementId); the plan's SubscriptionId when absent. */
+  azureSubscription: string;
+  azureSubscriptionName: string;
+  resourceGroup: string;
+  meterCategory: string;
+  meterId: string;
+  meterName: string;
+  /** The tags as JSON text ('' for none): keys unique in any casing, values text. */
+  tags: string;
+  billingCurrency: string;
+  pricingCurrency: string;
+}
 
 /** One group of identical line-item attributes (its key): its exact sums and line count. */
 interface Group {
@@ -25,7 +63,7 @@ type KeyFields = [
 ];
 
 /** A group's attributes as read back from its key, with the customer's id and the description. */
-type GroupFields = Omit<LineFields, 'customerName' | 'billingTotal' | 'pricingTotal'>;
+type GroupFields = Omit<LineFields, 'customerName'>;
 
 const SEP = '\u0001';
 
@@ -119,7 +157,21 @@ export class UsageAggregate {
     return this.groups;
   }
 
-  add(fields: LineFields): void {
+  add(line: AggregatedLine): void {
+    const fields: LineFields = {
+      customerId: line.customerId,
+      customerName: line.customerName ?? '',
+      day: line.usageDay,
+      azureSubscription: line.entitlementId || line.subscriptionId || '',
+      azureSubscriptionName: line.entitlementDescription ?? '',
+      resourceGroup: line.resourceGroup ?? '',
+      meterCategory: line.meterCategory ?? '',
+      meterId: line.meterId ?? '',
+      meterName: line.meterName ?? '',
+      tags: tagsText(line.tags),
+      billingCurrency: line.billingCurrency,
+      pricingCurrency: line.pricingCurrency ?? '',
+    };
     let customer = this.customers.get(fields.customerId);
     if (!customer) {
       customer = { name: fields.customerName, groups: new Map() };
@@ -138,8 +190,8 @@ export class UsageAggregate {
       this.groups++;
     } else if (group.subscriptionName === '' && fields.azureSubscriptionName !== '')
       group.subscriptionName = fields.azureSubscriptionName;
-    group.billing.add(fields.billingTotal);
-    if (fields.pricingTotal !== '') group.pricing.add(fields.pricingTotal);
+    group.billing.add(line.billingPreTaxTotal);
+    if (line.pricingPreTaxTotal !== undefined) group.pricing.add(line.pricingPreTaxTotal);
     group.lines++;
   }
 
@@ -199,6 +251,18 @@ function entriesOf(customerId: string, groups: Map<string, Group>): DailyUsageEn
   for (const { entry, billing, pricing } of sums.values())
     entries.push({ ...entry, billingTotal: billing.toString(), pricingTotal: pricing.toString() });
   return entries;
+}
+
+/** Tags objects (shared per tags text by the parser) → their JSON text, the group key's part. */
+const TAGS_TEXT = new WeakMap<Readonly<Record<string, string>>, string>();
+
+function tagsText(tags: Readonly<Record<string, string>>): string {
+  let text = TAGS_TEXT.get(tags);
+  if (text === undefined) {
+    text = Object.keys(tags).length === 0 ? '' : JSON.stringify(tags);
+    TAGS_TEXT.set(tags, text);
+  }
+  return text;
 }
 
 /** The dimension values one group counts under: [dimension, value, label]. */

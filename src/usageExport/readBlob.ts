@@ -1,8 +1,8 @@
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
-import { UsageAggregate } from './aggregate';
-import { LineRejected, readLineFields } from './lineFields';
+import { LineItemError } from '../graph/errors';
+import { readAggregatedLine, UsageAggregate } from './aggregate';
 
 export interface BlobTotals {
   aggregate: UsageAggregate;
@@ -17,8 +17,9 @@ const MAX_REJECTIONS_KEPT = 20;
 /**
  * Streams one export blob: gzip bytes → gunzip → lines → parse → aggregate. Only one decoded chunk
  * and the aggregate are held at a time, so memory follows the number of distinct aggregate keys,
- * not the blob's size. A line that cannot count (not JSON, no customer, an amount that is not a
- * decimal) is counted as rejected and skipped: one hostile line does not stop the blob.
+ * not the blob's size. A line the line-item rules reject (src/graph/lineItem.ts: not JSON, no
+ * customer, an amount that is not a decimal, …) is counted as rejected and skipped: one hostile
+ * line does not stop the blob.
  */
 export async function readBlob(gzipped: Readable, signal?: AbortSignal): Promise<BlobTotals> {
   const totals: BlobTotals = {
@@ -33,12 +34,14 @@ export async function readBlob(gzipped: Readable, signal?: AbortSignal): Promise
     if (line.trim() === '') return;
     totals.linesRead++;
     try {
-      totals.aggregate.add(readLineFields(line));
+      totals.aggregate.add(readAggregatedLine(line));
     } catch (error) {
-      if (!(error instanceof LineRejected)) throw error;
+      if (!(error instanceof LineItemError)) throw error;
       totals.linesRejected++;
       if (totals.rejections.length < MAX_REJECTIONS_KEPT)
-        totals.rejections.push(`line ${totals.linesRead}: ${error.message}`);
+        totals.rejections.push(
+          `line ${totals.linesRead}: ${error.field === '$' ? error.problem : `${error.field} ${error.problem}`}`,
+        );
     }
   };
   const gunzip = createGunzip();

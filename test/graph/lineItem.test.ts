@@ -1,4 +1,8 @@
-import { parseUsageLineItem } from '../../src/graph/lineItem';
+import { billingPeriodAt } from '../../dev/sandbox/clock';
+import { SandboxData } from '../../dev/sandbox/data';
+import { ExportLines, wholePeriod } from '../../dev/sandbox/graphData';
+import { parseUsageLineItem, usageLineReader } from '../../src/graph/lineItem';
+import type { UsageLineItem } from '../../src/graph/usageExportClient';
 
 const BASE = {
   CustomerId: '3e8a1c2b-0000-4000-8000-000000000001',
@@ -10,6 +14,18 @@ function line(fields: Record<string, unknown>, raw: Record<string, string> = {})
   const json = JSON.stringify({ ...BASE, ...fields });
   const extra = Object.entries(raw).map(([k, v]) => `"${k}":${v}`);
   return extra.length ? `${json.slice(0, -1)},${extra.join(',')}}` : json;
+}
+
+/** A LineItemError naming `field`, its message free of the line's text. */
+function expectRejected(parse: () => unknown, field: string): void {
+  let error: unknown;
+  try {
+    parse();
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toMatchObject({ code: 'LineItemInvalid', field });
+  expect((error as Error).message).not.toContain(BASE.CustomerId);
 }
 
 describe('parseUsageLineItem', () => {
@@ -122,13 +138,133 @@ describe('parseUsageLineItem', () => {
     ['a bad date', JSON.stringify({ ...BASE, UsageDate: '2026-02-30', BillingPreTaxTotal: 1 }), 'UsageDate'],
     ['no date', JSON.stringify({ ...BASE, UsageDate: undefined, BillingPreTaxTotal: 1 }), 'UsageDate'],
   ])('rejects %s with LineItemError naming the field, never echoing the line', (_name, text, field) => {
-    let error: unknown;
-    try {
-      parseUsageLineItem(text);
-    } catch (e) {
-      error = e;
+    expectRejected(() => parseUsageLineItem(text), field);
+  });
+});
+
+describe('the line-item rules (one parser for the client and the pipeline)', () => {
+  const reader = usageLineReader(['customerName', 'entitlementId', 'meterId', 'tags']);
+
+  it.each([
+    ['2026-03-14', '2026-03-14'],
+    ['2026-03-14T23:59:59', '2026-03-14'],
+    ['2026-03-14T23:59:59.1234567Z', '2026-03-14'],
+    ['2026-03-14 10:00:00', '2026-03-14'],
+    ['2026-03-14T23:30:00-02:00', '2026-03-15'],
+    ['2026-12-31T23:30:00-0100', '2027-01-01'],
+    ['2026-03-01T05:00:00+14:00', '2026-02-28'],
+    ['2024-03-01T00:30:00+01', '2024-02-29'],
+  ])('UsageDate %s is UTC day %s, for both the item and a reader', (usageDate, day) => {
+    const text = line({ UsageDate: usageDate, BillingPreTaxTotal: '1' });
+    expect(parseUsageLineItem(text).usageDay).toBe(day);
+    expect(reader(text).usageDay).toBe(day);
+  });
+
+  it.each([
+    ['a day that does not exist', { UsageDate: '2026-02-29T00:00:00Z' }, 'UsageDate'],
+    ['text after the date', { UsageDate: '2026-03-14 or so' }, 'UsageDate'],
+    ['an hour past 23', { UsageDate: '2026-03-14T24:00:00Z' }, 'UsageDate'],
+    ['a date that is not ISO', { UsageDate: '03/14/2026' }, 'UsageDate'],
+    ['a blank currency', { BillingCurrency: ' ' }, 'BillingCurrency'],
+    ['a currency that is not three letters', { BillingCurrency: 'Euro' }, 'BillingCurrency'],
+    ['a pricing total that is not a decimal', { PricingPreTaxTotal: '1,5' }, 'PricingPreTaxTotal'],
+    ['a pricing currency that is not three letters', { PricingCurrency: 'US$' }, 'PricingCurrency'],
+    ['a billing total with a plus sign', { BillingPreTaxTotal: '+1' }, 'BillingPreTaxTotal'],
+    ['a customer of blanks', { CustomerId: '  ' }, 'CustomerId'],
+  ])('rejects %s, in the item and in a reader that did not ask for the field', (_name, fields, field) => {
+    const text = line({ BillingPreTaxTotal: '1', ...fields });
+    for (const parse of [parseUsageLineItem, reader]) expectRejected(() => parse(text), field);
+  });
+
+  it('a blank amount is absent; a bad optional decimal is undefined and the line counts', () => {
+    const item = parseUsageLineItem(
+      line({ BillingPreTaxTotal: '1', PricingPreTaxTotal: ' ', Quantity: 'many' }),
+    );
+    expect(item.pricingPreTaxTotal).toBeUndefined();
+    expect(item.quantity).toBeUndefined();
+    expect(() => parseUsageLineItem(line({ BillingPreTaxTotal: '' }))).toThrow(
+      expect.objectContaining({ field: 'BillingPreTaxTotal', problem: 'is missing' }),
+    );
+  });
+
+  it('identifiers are lower-cased, currencies upper-cased, other text as sent', () => {
+    const item = parseUsageLineItem(
+      line({
+        CustomerId: BASE.CustomerId.toUpperCase(),
+        SubscriptionId: 'ABC-1',
+        EntitlementId: 'DEF-2',
+        BillingCurrency: ' eur ',
+        PricingCurrency: 'usd',
+        ResourceGroup: 'RG-Web',
+        BillingPreTaxTotal: '1',
+      }),
+    );
+    expect(item).toMatchObject({
+      customerId: BASE.CustomerId,
+      subscriptionId: 'abc-1',
+      entitlementId: 'def-2',
+      billingCurrency: 'EUR',
+      pricingCurrency: 'USD',
+      resourceGroup: 'RG-Web',
+    });
+  });
+
+  it('a member of a nested object, or a key inside a string, never lends its digits to an amount', () => {
+    const nested = `{"CustomerId":"${BASE.CustomerId}","UsageDate":"2026-03-14","BillingCurrency":"USD","BillingPreTaxTotal":1.50000000000000000001,"FutureField":{"BillingPreTaxTotal":2.25}}`;
+    expect(parseUsageLineItem(nested).billingPreTaxTotal).toBe('1.50000000000000000001');
+    const inKey = `{"CustomerId":"${BASE.CustomerId}","UsageDate":"2026-03-14","BillingCurrency":"USD","BillingPreTaxTotal":0.70000000000000000001,"x\\"BillingPreTaxTotal":5}`;
+    expect(parseUsageLineItem(inKey).billingPreTaxTotal).toBe('0.70000000000000000001');
+  });
+
+  it('a repeated escaped key that cannot be read exactly is a LineItemError, not a crash', () => {
+    const text = `{"CustomerId":"${BASE.CustomerId}","UsageDate":"2026-03-14","BillingCurrency":"USD","Billing\\u0050reTaxTotal":1.5,"Billing\\u0050reTaxTotal":2.5}`;
+    expect(() => parseUsageLineItem(text)).toThrow(
+      expect.objectContaining({ code: 'LineItemInvalid', field: '$' }),
+    );
+  });
+
+  it('tags: doubly encoded, null values, blank keys, a key in two casings; one frozen object per text', () => {
+    const tags = JSON.stringify({ Env: 'prod', env: 'dev', ' ': 'x', owner: null, n: 1.5 });
+    const first = parseUsageLineItem(line({ Tags: tags, BillingPreTaxTotal: '1' }));
+    expect(first.tags).toEqual({ Env: 'prod', owner: '', n: '1.5' });
+    expect(Object.isFrozen(first.tags)).toBe(true);
+    expect(reader(line({ Tags: tags, BillingPreTaxTotal: '2' })).tags).toBe(first.tags);
+    expect(parseUsageLineItem(line({ Tags: JSON.stringify(tags), BillingPreTaxTotal: '1' })).tags).toEqual(
+      first.tags,
+    );
+    const unreadable = reader(line({ Tags: '[1]', BillingPreTaxTotal: '1' }));
+    expect(unreadable).toMatchObject({ tags: {}, tagsUnreadable: true });
+  });
+
+  it('a reader builds the core fields and those asked for, equal to the whole item’s', () => {
+    const data = new SandboxData(17, 6);
+    const moment = wholePeriod(billingPeriodAt(Date.UTC(2026, 1, 10)));
+    const plan = { moment, attributeSet: 'full' as const, blobCount: 1, linesPerBlob: 2_000, variety: true };
+    const lines = new ExportLines(data, { tenantId: 'partner', name: 'Partner' }, plan);
+    let camel = 0;
+    for (const text of lines.lines(0, lines.totalLines)) {
+      if (text.startsWith('{"partnerId"')) camel++;
+      const item = parseUsageLineItem(text);
+      const part = reader(text);
+      expect(Object.keys(part).sort()).toEqual(
+        [
+          'customerId',
+          'usageDate',
+          'usageDay',
+          'billingPreTaxTotal',
+          'billingCurrency',
+          'pricingPreTaxTotal',
+          'pricingCurrency',
+          'customerName',
+          'entitlementId',
+          'meterId',
+          'tags',
+          'tagsUnreadable',
+        ].sort(),
+      );
+      for (const [key, value] of Object.entries(part))
+        expect([key, value]).toEqual([key, item[key as keyof UsageLineItem]]);
     }
-    expect(error).toMatchObject({ code: 'LineItemInvalid', field });
-    expect((error as Error).message).not.toContain(BASE.CustomerId);
+    expect(camel).toBeGreaterThan(0);
   });
 });

@@ -280,3 +280,31 @@ test('partner-wide tag rows: exact per tag key, and emptied when a newer export 
   expect(await partner('tag:team')).toEqual([['a', '5']]);
   expect(await partner('total')).toEqual([['', '5']]);
 });
+
+test('a blob applies the line-item rules: rejections name the field, tags and ids as the client reads them', async () => {
+  const lines = [
+    line({ CustomerId: C1.toUpperCase(), Tags: '{"Env":"prod","env":"dev","":"x","owner":null}' }),
+    line({ Tags: '"{\\"env\\":\\"prod\\",\\"owner\\":\\"\\"}"', BillingPreTaxTotal: '0.2' }),
+    line({ BillingCurrency: undefined }),
+    line({ PricingPreTaxTotal: '1,2' }),
+    line({ UsageDate: '2026-02-30' }),
+    line({ PricingCurrency: 'dollars' }),
+  ];
+  const totals = await readBlob(gz(lines));
+  expect(totals.linesRead).toBe(6);
+  expect(totals.rejections).toEqual([
+    'line 3: BillingCurrency is missing',
+    'line 4: PricingPreTaxTotal is not a decimal number',
+    'line 5: UsageDate is not a date',
+    'line 6: PricingCurrency is not a three-letter currency code',
+  ]);
+  const entries = byCustomer(totals.aggregate).get(C1)!.entries;
+  // Read alike: the first casing of env wins, a blank key is dropped, null is ''.
+  expect(entries.find((e) => e.dimension === 'total')).toMatchObject({ billingTotal: '0.3', lines: 2 });
+  expect(
+    entries.filter((e) => e.dimension.startsWith('tag:')).map((e) => [e.dimension, e.value, e.lines]),
+  ).toEqual([
+    ['tag:env', 'prod', 2],
+    ['tag:owner', '', 2],
+  ]);
+});

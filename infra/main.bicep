@@ -181,9 +181,12 @@ module storage './core/storage/storage-account.bicep' = {
     deploymentContainerName: deploymentStorageContainerName
     sku: storageSku
     enableDeleteLock: enableDeleteLock
+    // The usage export's -poison queue is itself read (usageExportPoison), so it is listed too: its
+    // own -poison twin is then provisioned, where the host would move a poison message that fails.
     queueNames: [
       snapshotRequestQueueName
       usageExportQueueName
+      '${usageExportQueueName}-poison'
     ]
   }
 }

@@ -19,6 +19,8 @@ var appQueues = [
   '${snapshotRequestQueueName}-poison'
   usageExportQueueName
   '${usageExportQueueName}-poison'
+  // usageExportPoison reads the -poison queue; the host moves what fails there to its own twin.
+  '${usageExportQueueName}-poison-poison'
 ]
 
 @description('Object id of a developer or CI principal to grant the debugging roles. Empty: none.')

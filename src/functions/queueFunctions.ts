@@ -1,7 +1,7 @@
 import type { InvocationContext } from '@azure/functions';
 import { resumeActiveRun } from '../snapshot/runSnapshot';
 import { snapshotInvocation } from './snapshotInvocation';
-import { usageExportWorkHandler } from './usageExportFunctions';
+import { usageExportPoisonHandler, usageExportWorkHandler } from './usageExportFunctions';
 
 /**
  * The app setting the queue triggers name as their connection: `QUEUE_STORAGE` (a connection
@@ -10,10 +10,13 @@ import { usageExportWorkHandler } from './usageExportFunctions';
  */
 export const QUEUE_CONNECTION = 'QUEUE_STORAGE';
 
-/** One queue-triggered function: the queue (a `%SETTING%` the host resolves) and its handler. */
+/**
+ * One queue-triggered function: the queue (a `%SETTING%` the host resolves, possibly with a suffix
+ * such as `-poison`) and its handler.
+ */
 export interface QueueFunction {
   name: string;
-  queueName: `%${string}%`;
+  queueName: `%${string}%${string}`;
   handler: (message: unknown, context: InvocationContext) => Promise<void>;
 }
 
@@ -35,4 +38,9 @@ export async function snapshotRequestHandler(message: unknown, context: Invocati
 export const QUEUE_FUNCTIONS: readonly QueueFunction[] = [
   { name: 'snapshotRequest', queueName: '%SNAPSHOT_REQUEST_QUEUE%', handler: snapshotRequestHandler },
   { name: 'usageExportWork', queueName: '%USAGE_EXPORT_QUEUE%', handler: usageExportWorkHandler },
+  {
+    name: 'usageExportPoison',
+    queueName: '%USAGE_EXPORT_QUEUE%-poison',
+    handler: usageExportPoisonHandler,
+  },
 ];

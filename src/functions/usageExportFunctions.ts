@@ -3,7 +3,14 @@ import { dependencies } from '../app/dependencies';
 import type { ExportMessage } from '../domain/dailyUsage';
 import { contextLogger } from '../observability/logger';
 import { exportPipeline } from '../usageExport/exportDependencies';
-import { mergeSlice, pollExports, processBlob, startScheduledExports } from '../usageExport/pipeline';
+import {
+  mergeSlice,
+  pollExports,
+  processBlob,
+  recordPoisonedMessage,
+  startScheduledExports,
+  type ExportPipeline,
+} from '../usageExport/pipeline';
 
 /** USAGE_EXPORT_SCHEDULE: starts the current (and, until billed, the previous) period's export. */
 export async function usageExportTimerHandler(_timer: Timer, context: InvocationContext): Promise<void> {
@@ -22,19 +29,40 @@ export async function usageExportPollHandler(_timer: Timer, context: InvocationC
  * -poison queue (the blob is recorded failed on that last attempt).
  */
 export async function usageExportWorkHandler(message: unknown, context: InvocationContext): Promise<void> {
+  await onExportMessage(message, context, 'usage export', (pipeline, work) => {
+    const dequeueCount = Number(context.triggerMetadata?.dequeueCount ?? 1);
+    return work.kind === 'blob' ? processBlob(pipeline, work, dequeueCount) : mergeSlice(pipeline, work);
+  });
+}
+
+/**
+ * USAGE_EXPORT_QUEUE-poison: a message the host gave up on. A blob is recorded failed at once
+ * (unless already recorded), so a worker that died on its last attempt makes the export `partial`
+ * now rather than after the poll's stalled sweep; a merge is left to the poll's re-send. A message
+ * that is neither is dropped, never thrown back: only a storage failure throws (the host retries it
+ * and, in the end, moves it to `-poison-poison`, where the stalled sweep remains the backstop).
+ */
+export async function usageExportPoisonHandler(message: unknown, context: InvocationContext): Promise<void> {
+  await onExportMessage(message, context, 'usage export poisoned', recordPoisonedMessage);
+}
+
+/** Parses the message (one no version of the app wrote is dropped: nothing to retry), runs, logs. */
+async function onExportMessage(
+  message: unknown,
+  context: InvocationContext,
+  label: string,
+  run: (pipeline: ExportPipeline, work: ExportMessage) => Promise<string>,
+): Promise<void> {
   const work = parseMessage(message);
   if (!work) {
-    // Nothing to retry: a message no version of the app wrote.
-    context.warn('usage export: a message that is neither a blob nor a merge was dropped');
+    context.warn(`${label}: a message that is neither a blob nor a merge was dropped`);
     return;
   }
   const pipeline = exportPipeline(dependencies(), contextLogger(context));
   await pipeline.store.ensureTables();
-  const dequeueCount = Number(context.triggerMetadata?.dequeueCount ?? 1);
-  const outcome =
-    work.kind === 'blob' ? await processBlob(pipeline, work, dequeueCount) : await mergeSlice(pipeline, work);
+  const outcome = await run(pipeline, work);
   context.info(
-    `usage export ${work.kind} ${work.exportId}${work.kind === 'blob' ? `#${work.index}` : ''}: ${outcome}`,
+    `${label} ${work.kind} ${work.exportId}${work.kind === 'blob' ? `#${work.index}` : ''}: ${outcome}`,
   );
 }
 

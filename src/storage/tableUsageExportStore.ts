@@ -302,6 +302,32 @@ export class TableUsageExportStore {
     );
   }
 
+  /**
+   * Records a blob failed only if nothing is recorded for it yet (insert, never replace): a blob
+   * already done or failed stays as it is. False when a marker was there.
+   */
+  async markBlobFailedIfUnrecorded(
+    exportId: string,
+    index: number,
+    name: string,
+    reason: string,
+  ): Promise<boolean> {
+    this.metrics.roundTrips++;
+    try {
+      await this.exports.createEntity({
+        partitionKey: workPartition(exportId),
+        rowKey: `b_${blobKey(index)}`,
+        state: 'failed',
+        name,
+        reason: reason.slice(0, 1000),
+      });
+      return true;
+    } catch (error) {
+      if (isConflict(error)) return false;
+      throw error;
+    }
+  }
+
   /** The blobs recorded so far (one query of the export's `b_` rows). */
   async blobProgress(exportId: string): Promise<BlobProgress> {
     const progress: BlobProgress = { done: 0, failed: [], linesRead: 0, linesRejected: 0 };

@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import {
   FINISHED_STATES,
   type BlobMessage,
+  type ExportMessage,
   type ExportQueue,
   type ExportSource,
   type MergeMessage,
@@ -289,6 +290,45 @@ export async function processBlob(
   }
   await completeIfDone(p, message.exportId);
   return 'done';
+}
+
+/**
+ * A message the host moved to `<queue>-poison` (the poison-queue trigger). A blob's message gets
+ * there after maxDequeueCount attempts: most often the handler already recorded the blob failed on
+ * its last attempt, but a worker that died (killed, timed out) on that attempt never ran it, and
+ * the host poisons the message without a handler run. So the blob is recorded failed here unless
+ * something is recorded for it already (a done or failed blob stays as it is; a duplicate poison
+ * message changes nothing), and the export moves on to its merge if that was its last blob.
+ *
+ * A merge message is left to the poll, which re-sends the merge of an export in `merging` after
+ * ten minutes without progress: a merge that failed maxDequeueCount times most likely fails the
+ * same way again, and sending it back from here at once would cycle it queue → poison → queue
+ * with no pause; the poll's re-send is paced, and a slice merged twice changes nothing.
+ */
+export async function recordPoisonedMessage(
+  p: ExportPipeline,
+  message: ExportMessage,
+): Promise<'recorded' | 'unchanged' | 'skipped' | 'left to the poll'> {
+  if (message.kind === 'merge') {
+    p.logger.warn('usage export merge message poisoned; the poll re-sends the merge', {
+      exportId: message.exportId,
+    });
+    return 'left to the poll';
+  }
+  const found = await p.store.getExport(message.exportId);
+  if (!found || found.record.state !== 'processing') return 'skipped';
+  const blob = await p.store.getBlobUrl(message.exportId, message.index);
+  const name = blob?.name ?? `#${message.index}`;
+  const recorded = await p.store.markBlobFailedIfUnrecorded(
+    message.exportId,
+    message.index,
+    name,
+    `its message was poisoned after ${p.maxDequeueCount} attempts (the worker died or timed out)`,
+  );
+  if (recorded) p.logger.error('usage export blob poisoned', { exportId: message.exportId, blob: name });
+  // Also when nothing was recorded here: a previous delivery may have died before this step.
+  await completeIfDone(p, message.exportId);
+  return recorded ? 'recorded' : 'unchanged';
 }
 
 /**

@@ -55,9 +55,10 @@ const EXPECTED: Expected[] = [
     scopeType: 'Microsoft.Insights/components',
     principal: 'app identity',
   },
-  // The snapshot-request queue, the usage export queue and their -poison twins, each on its own:
-  // not the account's other queues.
-  ...Array.from({ length: 4 }, (): Expected => ({
+  // The snapshot-request queue, the usage export queue and their -poison twins, and the twin of
+  // the usage export's -poison queue (usageExportPoison reads it), each on its own: not the
+  // account's other queues.
+  ...Array.from({ length: 5 }, (): Expected => ({
     role: 'Storage Queue Data Contributor',
     scopeType: 'Microsoft.Storage/storageAccounts/queueServices/queues',
     principal: 'app identity',

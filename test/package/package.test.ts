@@ -78,6 +78,12 @@ test('the repository build registers the functions the app is made of', () => {
     queueName: '%SNAPSHOT_REQUEST_QUEUE%',
     connection: expect.any(String),
   });
+  // The usage export's poison-queue trigger: the setting with the host's -poison suffix.
+  expect(
+    fromRepo.functions
+      .find((f) => f.name === 'usageExportPoison')
+      ?.bindings.find((b) => b.type === 'queueTrigger'),
+  ).toMatchObject({ queueName: '%USAGE_EXPORT_QUEUE%-poison', connection: expect.any(String) });
 });
 
 describe(`the unpacked package under this runner's Node ${process.version}`, () => {

@@ -11,6 +11,7 @@ import {
   mergeSlice,
   pollExports,
   processBlob,
+  recordPoisonedMessage,
   requestBilledExport,
   startScheduledExports,
   type ExportPipeline,
@@ -322,4 +323,46 @@ test('when a blob message is gone (poisoned by a dead worker, or lost), then aft
   ]);
   // A late redelivery of the lost message changes nothing.
   expect(await processBlob(r.pipeline, lost as never, 1)).toBe('skipped');
+});
+
+test('when messages reach the poison queue, then a blob not yet recorded is recorded failed at once, a done or failed blob stays as it is, a duplicate changes nothing, and a merge is left to the poll', async () => {
+  const r = await rig();
+  const [started] = await startScheduledExports(r.pipeline);
+  const blobs = (await pollUntilQueued(r, started.exportId)).filter(
+    (m) => m.exportId === started.exportId && m.kind === 'blob',
+  );
+  const [done, handled, dead] = [0, 1, 2].map((i) => blobs.find((m) => m.kind === 'blob' && m.index === i)!);
+  // Blob 0 done; blob 1 failed by its handler on the last attempt (then poisoned by the host).
+  expect(await processBlob(r.pipeline, done as never, 1)).toBe('done');
+  graph.sandbox.graph.faults.set({ resetNextBlobs: 1 });
+  await expect(processBlob(r.pipeline, handled as never, MAX_DEQUEUE)).rejects.toThrow();
+  const before = await r.store.blobProgress(started.exportId);
+  expect(await recordPoisonedMessage(r.pipeline, done)).toBe('unchanged');
+  expect(await recordPoisonedMessage(r.pipeline, handled)).toBe('unchanged');
+  expect(await r.store.blobProgress(started.exportId)).toEqual(before);
+  expect((await record(r, started.exportId)).state).toBe('processing');
+
+  // Blob 2's worker died on its last attempt: its poisoned message is the only news of it.
+  expect(await recordPoisonedMessage(r.pipeline, dead)).toBe('recorded');
+  const merging = await record(r, started.exportId);
+  expect(merging.state).toBe('merging');
+  expect(merging.failedBlobs.map((b) => [b.index, b.reason])).toEqual([
+    [1, expect.stringContaining('attempt')],
+    [2, `its message was poisoned after ${MAX_DEQUEUE} attempts (the worker died or timed out)`],
+  ]);
+  // A duplicate poison message, and one for a merge: nothing changes, nothing is queued.
+  const merge = await r.drain();
+  expect(merge.map((m) => m.kind)).toEqual(['merge']);
+  expect(await recordPoisonedMessage(r.pipeline, dead)).toBe('skipped');
+  expect(await recordPoisonedMessage(r.pipeline, merge[0])).toBe('left to the poll');
+  expect(await r.drain()).toEqual([]);
+  expect(await record(r, started.exportId)).toEqual(merging);
+  await work(r, merge);
+  const finished = await record(r, started.exportId);
+  expect(finished).toMatchObject({ state: 'partial', blobsDone: 1 });
+  expect(await recordPoisonedMessage(r.pipeline, dead)).toBe('skipped');
+  expect(await r.store.blobProgress(started.exportId)).toEqual({
+    ...before,
+    failed: merging.failedBlobs,
+  });
 });

@@ -69,10 +69,10 @@ resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-0
   name: 'default'
 }
 
-// Declared rather than left to the host: its identity holds a queue-scoped role only (see rbac.bicep),
+// Declared rather than left to the host (union: a listed -poison queue is declared once): its identity holds a queue-scoped role only (see rbac.bicep),
 // which cannot create queues.
 resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = [
-  for queueName in flatten(map(queueNames, (q) => [q, '${q}-poison'])): {
+  for queueName in union(flatten(map(queueNames, (q) => [q, '${q}-poison'])), []): {
     parent: queueService
     name: queueName
   }

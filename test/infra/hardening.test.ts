@@ -52,12 +52,20 @@ describe('storage account', () => {
       'snapshot-requests-poison',
       'usage-export',
       'usage-export-poison',
+      // usageExportPoison reads usage-export-poison, so that queue has its own twin.
+      'usage-export-poison-poison',
     ]);
     const renamed = snapshot({ snapshotRequestQueueName: 'runs-asked', usageExportQueueName: 'usage-work' })
       .ofType('Microsoft.Storage/storageAccounts/queueServices/queues')
       .map((q) => q.name.split('/').pop())
       .sort();
-    expect(renamed).toEqual(['runs-asked', 'runs-asked-poison', 'usage-work', 'usage-work-poison']);
+    expect(renamed).toEqual([
+      'runs-asked',
+      'runs-asked-poison',
+      'usage-work',
+      'usage-work-poison',
+      'usage-work-poison-poison',
+    ]);
   });
 
   test('holds the history zone-redundant by default; geo-redundant SKUs are allowed, LRS only when chosen', () => {

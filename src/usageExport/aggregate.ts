@@ -40,6 +40,18 @@ interface LineFields {
   pricingCurrency: string;
 }
 
+/** Tags objects (shared per tags text by the parser) → their JSON text, the group key's part. */
+const TAGS_TEXT = new WeakMap<Readonly<Record<string, string>>, string>();
+
+function tagsText(tags: Readonly<Record<string, string>>): string {
+  let text = TAGS_TEXT.get(tags);
+  if (text === undefined) {
+    text = Object.keys(tags).length === 0 ? '' : JSON.stringify(tags);
+    TAGS_TEXT.set(tags, text);
+  }
+  return text;
+}
+
 /** One group of identical line-item attributes: its exact sums and line count. */
 interface Group {
   fields: LineFields;
@@ -174,18 +186,6 @@ export class UsageAggregate {
     }
     return out;
   }
-}
-
-/** Tags objects (shared per tags text by the parser) → their JSON text, the group key's part. */
-const TAGS_TEXT = new WeakMap<Readonly<Record<string, string>>, string>();
-
-function tagsText(tags: Readonly<Record<string, string>>): string {
-  let text = TAGS_TEXT.get(tags);
-  if (text === undefined) {
-    text = Object.keys(tags).length === 0 ? '' : JSON.stringify(tags);
-    TAGS_TEXT.set(tags, text);
-  }
-  return text;
 }
 
 /** The dimension values one group counts under: [dimension, value, label]. */

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { atMost, procMemoryMiB, repoRoot, type Figure, type Scenario } from '../harness';
-import { sandboxAppEnv } from '../support/appEnv';
+import { deployedNodeOptions, sandboxAppEnv } from '../support/appEnv';
 import { startBenchChild, type BenchChild } from '../support/benchChild';
 import { startStack } from '../support/snapshotStack';
 import { startTableCountingProxy, type TableTraffic } from '../support/tableCountingProxy';
@@ -12,6 +12,8 @@ interface Params {
   blobs: number;
   linesPerBlob: number;
   consumers: number[];
+  /** Also one consumer with Node's default heap (no NODE_OPTIONS), for reference. */
+  defaultHeapRun: boolean;
   seed: number;
   timeoutMinutes: number;
 }
@@ -30,6 +32,7 @@ interface WorkerResult {
   blobs: number;
   merges: number;
   storeRoundTrips: number;
+  peaks: Record<'blob' | 'merge', { rssMiB: number; heapMiB: number }>;
   final: {
     state: string;
     linesRead: number;
@@ -60,10 +63,19 @@ export const usageExport: Scenario<Params> = {
     blobs: 12,
     linesPerBlob: 84_000,
     consumers: [1, 2, 4],
+    defaultHeapRun: true,
     seed: 17,
     timeoutMinutes: 30,
   },
-  smoke: { customers: 6, blobs: 2, linesPerBlob: 300, consumers: [1, 2], seed: 17, timeoutMinutes: 2 },
+  smoke: {
+    customers: 6,
+    blobs: 2,
+    linesPerBlob: 300,
+    consumers: [1, 2],
+    defaultHeapRun: false,
+    seed: 17,
+    timeoutMinutes: 2,
+  },
   async run(params, log) {
     const stack = await startStack({
       customers: params.customers,
@@ -102,7 +114,11 @@ export const usageExport: Scenario<Params> = {
       const invoiceId = 'G202602001';
       let floorMs = NaN;
       let totalLines = 0;
-      for (const consumers of params.consumers) {
+      const runs = [
+        ...params.consumers.map((consumers) => ({ consumers, defaultHeap: false })),
+        ...(params.defaultHeapRun ? [{ consumers: 1, defaultHeap: true }] : []),
+      ];
+      for (const { consumers, defaultHeap } of runs) {
         const queueName = `usage-export-${randomBytes(4).toString('hex')}`;
         await queues.getQueueClient(queueName).create();
         const env = sandboxAppEnv(proxy.connectionString, stack.sandbox, {
@@ -111,6 +127,8 @@ export const usageExport: Scenario<Params> = {
           QUEUE_STORAGE: stack.azurite.connectionString,
           USAGE_EXPORT_QUEUE: queueName,
           PARTNER_CENTER_REQUESTS_PER_MINUTE: '100000',
+          // As deployed (every child, the floor's included); empty: Node's defaults.
+          NODE_OPTIONS: defaultHeap ? '' : deployedNodeOptions(),
         });
         const starter = await child(env, ['start', invoiceId]);
         starter.command('go');
@@ -144,9 +162,20 @@ export const usageExport: Scenario<Params> = {
         const final = results[0].result.final;
         if (final.state !== 'succeeded') throw new Error(`export ended ${final.state}`);
         const peak = Math.max(...results.map((r) => r.maxRssMiB));
+        const phasePeak = (phase: 'blob' | 'merge', of: 'rssMiB' | 'heapMiB') =>
+          Math.max(...results.map((r) => r.result.peaks[phase][of]));
+        const label = defaultHeap ? "1 consumer, Node's default heap" : `${consumers} consumer(s)`;
         log(
-          `  ${consumers} consumer(s): ${(wallMs / 1000).toFixed(1)} s wall, blobs ${(blobMs / 1000).toFixed(1)} s, merge ${(mergeMs / 1000).toFixed(1)} s, peak RSS ${results.map((r) => r.maxRssMiB.toFixed(0)).join('/')} MiB`,
+          `  ${label}: ${(wallMs / 1000).toFixed(1)} s wall, blobs ${(blobMs / 1000).toFixed(1)} s, merge ${(mergeMs / 1000).toFixed(1)} s, peak RSS ${results.map((r) => r.maxRssMiB.toFixed(0)).join('/')} MiB`,
         );
+        if (defaultHeap) {
+          figures.push(
+            { name: `${label}: peak RSS of the worker (reference)`, value: peak, unit: 'MiB' },
+            { name: `${label}: peak heap in use, blobs`, value: phasePeak('blob', 'heapMiB'), unit: 'MiB' },
+            { name: `${label}: peak heap in use, merge`, value: phasePeak('merge', 'heapMiB'), unit: 'MiB' },
+          );
+          continue;
+        }
         figures.push(
           {
             name: `${consumers} consumer(s): export wall time (blobs + merge)`,
@@ -166,6 +195,12 @@ export const usageExport: Scenario<Params> = {
           const writes = writeRoundTrips(traffic);
           figures.push(
             { name: '1 consumer: blob time (all blobs)', value: blobMs / 1000, unit: 's' },
+            { name: '1 consumer: peak heap in use, blobs', value: phasePeak('blob', 'heapMiB'), unit: 'MiB' },
+            {
+              name: '1 consumer: peak heap in use, merge',
+              value: phasePeak('merge', 'heapMiB'),
+              unit: 'MiB',
+            },
             {
               name: 'worker time ÷ floor (same blobs)',
               value: perWorker,
@@ -197,7 +232,7 @@ export const usageExport: Scenario<Params> = {
       notes.push(
         "Each worker is a child process running the app's built handler logic (dist/usageExport/pipeline.js: processBlob, mergeSlice) with the settings a deployment would have, taking one queue message at a time from Azurite as a host instance with batchSize 1 does; 2 and 4 consumers are 2 and 4 such processes on the same queue.",
         "Floor: one process fetching every blob of the same export from the sandbox, gunzipping, splitting lines and JSON.parse-ing each, nothing kept; worker time ÷ floor compares the 1-consumer run's time inside processBlob (fetch, gunzip, parse, aggregate, stage to Table Storage, mark done) with it.",
-        "Peak RSS = the larger of the child's process.resourceUsage().maxRSS and /proc/<pid>/status VmHWM (Node, the app's modules and SDK clients included).",
+        "Peak RSS = the larger of the child's process.resourceUsage().maxRSS and /proc/<pid>/status VmHWM (Node, the app's modules and SDK clients included). Every child runs with the NODE_OPTIONS the deployment sets (infra/app/node-options.txt); the reference run gives one worker Node's defaults, whose heap limit follows the machine's memory (here about 4 GiB), so V8 lets garbage grow to several times the live data before collecting. Peak heap in use is process.memoryUsage().heapUsed sampled every 10 ms while a blob or a merge slice runs (garbage not yet collected included).",
         `Ideal write round trips = Σ over every partition of ${DATA_TABLES.join(', ')} and the export's work partition of ⌈entity operations ÷ 100⌉, plus every write to the export record (one per blob and per state change, unavoidable). Reads (the merge reads each customer's staged rows once per blob) are reported in "all Table round trips", not in the ratio. The 4 MiB transaction limit is not modelled: a blob's staged rows are large, so some transactions carry fewer than 100.`,
         'The sandbox serves each blob from memory after its first generation (cacheBlobs), so neither side measures the generator.',
       );

@@ -91,6 +91,15 @@ async function main() {
     let blobs = 0;
     let merges = 0;
     const before = { ...pipeline.store.metrics };
+    // Peak RSS and heap in use while a blob / a merge slice runs, sampled every 10 ms.
+    const peaks = { blob: { rssMiB: 0, heapMiB: 0 }, merge: { rssMiB: 0, heapMiB: 0 } };
+    let phase;
+    const sampler = setInterval(() => {
+      if (!phase) return;
+      const m = process.memoryUsage();
+      phase.rssMiB = Math.max(phase.rssMiB, mib(m.rss));
+      phase.heapMiB = Math.max(phase.heapMiB, mib(m.heapUsed));
+    }, 10);
     for (;;) {
       const { receivedMessageItems } = await queue.receiveMessages({
         numberOfMessages: 1,
@@ -105,6 +114,7 @@ async function main() {
       const m = receivedMessageItems[0];
       const message = JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8'));
       const t = performance.now();
+      phase = message.kind === 'blob' ? peaks.blob : peaks.merge;
       if (message.kind === 'blob') {
         await pipelineModule.processBlob(pipeline, message, m.dequeueCount);
         blobMs += performance.now() - t;
@@ -114,8 +124,10 @@ async function main() {
         mergeMs += performance.now() - t;
         merges++;
       }
+      phase = undefined;
       await queue.deleteMessage(m.messageId, m.popReceipt);
     }
+    clearInterval(sampler);
     const metrics = pipeline.store.metrics;
     result = {
       blobMs,
@@ -123,6 +135,7 @@ async function main() {
       blobs,
       merges,
       storeRoundTrips: metrics.roundTrips - before.roundTrips,
+      peaks,
       final: (await pipeline.store.getExport(a)).record,
     };
   }

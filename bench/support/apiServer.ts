@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { procMemoryMiB, repoRoot } from '../harness';
-import { benchAppEnv } from './appEnv';
+import { benchAppEnv, deployedNodeOptions } from './appEnv';
 import { startBenchChild } from './benchChild';
 
 export interface ApiServer {
@@ -38,6 +38,7 @@ export async function startApiServer(connectionString: string, tablePrefix: stri
   const masterKey = randomBytes(16).toString('hex');
   const child = startBenchChild(path.join(repoRoot(), 'bench/scenarios/apiServerChild.js'), [repoRoot()], {
     ...benchAppEnv(connectionString),
+    NODE_OPTIONS: deployedNodeOptions(),
     TABLE_NAME_PREFIX: tablePrefix,
     BENCH_FUNCTION_KEY: functionKey,
     BENCH_MASTER_KEY: masterKey,

@@ -1,5 +1,16 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Sandbox } from '../../dev/sandbox';
+import { repoRoot } from '../harness';
 
+/**
+ * The NODE_OPTIONS the deployment sets (infra/app/api.bicep loads the same file): V8's heap bounds.
+ * Bench children that run the app as a Functions worker would (API server, export workers) start
+ * with them.
+ */
+export function deployedNodeOptions(): string {
+  return readFileSync(path.join(repoRoot(), 'infra/app/node-options.txt'), 'utf8').trim();
+}
 /** Settings for the app under benchmark: Azurite, and a Partner Center it never reaches on reads. */
 export function benchAppEnv(connectionString: string): Record<string, string> {
   return {

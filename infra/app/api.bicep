@@ -106,7 +106,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       scmMinTlsVersion: '1.2'
       ftpsState: 'Disabled'
       // Flex Consumption rejects FUNCTIONS_WORKER_RUNTIME and FUNCTIONS_EXTENSION_VERSION: the runtime
-      // comes from functionAppConfig below. Every other name is one settings.ts or the host reads.
+      // comes from functionAppConfig below. Every other name is one settings.ts, the host or Node reads.
       appSettings: [
         // Host storage by identity: blob only (host locks for the timers, keys, deployment package).
         {
@@ -217,6 +217,13 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
         {
           name: 'STALE_AFTER_MINUTES'
           value: staleAfterMinutes
+        }
+        // V8's heap, bounded: with no limit V8 sizes the heap from the machine and lets garbage
+        // grow to several times the live data before collecting. The usage export's bench runs its
+        // workers with these same options (read from this file) and measures their peak RSS.
+        {
+          name: 'NODE_OPTIONS'
+          value: trim(loadTextContent('node-options.txt'))
         }
       ]
     }

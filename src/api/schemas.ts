@@ -33,10 +33,13 @@ export const resourceGroupName = z.string().regex(/^[\p{L}\p{N}_().-]{0,89}[\p{L
 /** A day of the daily-usage routes, and how many of them one request may span (≤ 4 months read). */
 export const usageDay = z.string().regex(ISO_DATE);
 export const MAX_DAILY_USAGE_DAYS = 92;
+const TAG_GROUP = 'tag:[^\\s][^\\r\\n]{0,199}';
 export const customerGroupBy = z
   .string()
-  .regex(/^(total|subscription|resourceGroup|meterCategory|meter|tag:[^\s][^\r\n]{0,199})$/);
-export const partnerGroupBy = z.enum(['customer', 'subscription', 'meterCategory', 'meter']);
+  .regex(new RegExp(`^(total|subscription|resourceGroup|meterCategory|meter|${TAG_GROUP})$`));
+export const partnerGroupBy = z
+  .string()
+  .regex(new RegExp(`^(customer|subscription|resourceGroup|meterCategory|meter|${TAG_GROUP})$`));
 
 export const MAX_LIMIT = 1000;
 export const DEFAULT_LIMIT = 100;
@@ -104,7 +107,11 @@ export const QUERIES = {
   partnerDailyUsage: z.object({
     from: usageDay.describe('First day, YYYY-MM-DD (UTC).'),
     to: usageDay.describe(`Last day, YYYY-MM-DD (UTC); at most ${MAX_DAILY_USAGE_DAYS} days after from.`),
-    groupBy: partnerGroupBy.default('customer').describe('customer, subscription, meterCategory or meter.'),
+    groupBy: partnerGroupBy
+      .default('customer')
+      .describe(
+        'customer, subscription (Azure), resourceGroup, meterCategory, meter, or tag:{key} (any tag key; summed over customers, with the untagged remainder).',
+      ),
     format,
   }),
   usageExports: z.object({ limit: pageSize(MAX_RUNS, DEFAULT_RUNS, `How many exports, 1-${MAX_RUNS}.`) }),

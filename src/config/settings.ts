@@ -35,6 +35,8 @@ export const HOST_SETTINGS = [
   'FUNCTIONS_EXTENSION_VERSION',
   'APPLICATIONINSIGHTS_CONNECTION_STRING',
   'APPLICATIONINSIGHTS_AUTHENTICATION_STRING',
+  // Read by Node itself when the worker starts (infra/app/node-options.txt: V8's heap bounds).
+  'NODE_OPTIONS',
 ] as const;
 
 /**

@@ -29,6 +29,13 @@ export interface DailyUsageEntry {
   lines: number;
 }
 
+/** One customer's aggregates of one blob: every dimension, exact sums. */
+export interface CustomerEntries {
+  customerId: string;
+  customerName: string;
+  entries: DailyUsageEntry[];
+}
+
 export type ExportState =
   /** Started in Graph; a later invocation polls its operation. */
   | 'running'
@@ -129,7 +136,7 @@ export interface DailyUsageSource {
 }
 
 /** What the partner-wide route groups by. */
-export type PartnerGroupBy = 'customer' | 'subscription' | 'meterCategory' | 'meter';
+export type PartnerGroupBy = 'customer' | Exclude<Dimension, 'total'>;
 
 /** The daily-usage routes' port: reads stay within one partition, or one per month asked. */
 export interface DailyUsageReader {

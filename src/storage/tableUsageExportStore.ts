@@ -2,6 +2,7 @@ import { odata, type TableClient, type TransactionAction } from '@azure/data-tab
 import { createHash, randomBytes } from 'node:crypto';
 import { DecimalSum } from '../domain/decimal';
 import type {
+  CustomerEntries,
   DailyUsageEntry,
   DailyUsageSource,
   ExportSource,
@@ -10,7 +11,7 @@ import type {
 } from '../domain/dailyUsage';
 import { isConflict, isNotFound, isPreconditionFailed } from './errors';
 import { invertedTime, keyPart, runIdTime } from './keys';
-import { writePartition, type TableMetrics } from './partitionWriter';
+import { PartitionBatch, writePartition, type TableMetrics } from './partitionWriter';
 import type { EntityLike } from './tableLimits';
 import type { TableClients } from './tableClients';
 import { readViewRows, viewEntities, viewRange } from './viewDocument';
@@ -52,8 +53,22 @@ const figuresRow = (month: string, slot: Slot, dimension: string) =>
 const partnerRow = (month: string, dimension: string, customerKey: string) =>
   `p_${month}_${dimensionKey(dimension)}_${customerKey}`;
 
-/** The dimensions the partner-wide routes serve, copied to PK `partner` as each customer commits. */
-export const PARTNER_DIMENSIONS = ['total', 'subscription', 'meterCategory', 'meter'] as const;
+/**
+ * The dimensions the partner-wide routes serve, copied to PK `partner` as each customer commits,
+ * together with every tag dimension the customer's month has.
+ */
+const PARTNER_DIMENSIONS = ['total', 'subscription', 'resourceGroup', 'meterCategory', 'meter'] as const;
+const isTag = (dimension: string) => dimension.startsWith('tag:');
+
+/** A month header's list of dimensions (JSON text); [] when absent or unreadable. */
+function dimensionList(value: unknown): string[] {
+  try {
+    const list: unknown = JSON.parse(String(value ?? '[]'));
+    return Array.isArray(list) ? list.filter((d): d is string => typeof d === 'string') : [];
+  } catch {
+    return [];
+  }
+}
 
 type Slot = 'a' | 'b';
 
@@ -66,7 +81,8 @@ export interface BlobResult {
   linesRead: number;
   linesRejected: number;
   rejections: string[];
-  customers: Map<string, { customerName: string; entries: DailyUsageEntry[] }>;
+  /** Taken one customer at a time, each written before the next is asked for. */
+  customers: Iterable<CustomerEntries>;
 }
 
 export interface BlobProgress {
@@ -229,19 +245,21 @@ export class TableUsageExportStore {
   /**
    * Stores a read blob: each customer's aggregates in the blob's staging partition (replacing
    * what a crashed attempt left, so nothing counts twice), then, in its own partition, which
-   * customers it holds and, last, the blob's `done` marker with its line counts.
+   * customers it holds and, last, the blob's `done` marker with its line counts. Customers are
+   * taken one at a time and their rows go out in full transactions as they fill, so memory holds
+   * one customer's rows and one transaction, never the blob's.
    */
   async saveBlobResult(exportId: string, index: number, name: string, result: BlobResult): Promise<void> {
     const spk = stagingPartition(exportId, index);
-    const staged: TransactionAction[] = [];
+    const batch = new PartitionBatch(this.staging, this.metrics);
     const customerKeys: string[] = [];
-    for (const [customerId, { customerName, entries }] of result.customers) {
+    for (const { customerId, customerName, entries } of result.customers) {
       const ck = keyPart(customerId);
       customerKeys.push(ck);
-      for (const row of viewEntities(spk, { runId: exportId, customerId, customerName }, stage(entries), ck))
-        staged.push(['upsert', row, 'Replace']);
+      const rows = viewEntities(spk, { runId: exportId, customerId, customerName }, stage(entries), ck);
+      await batch.add(rows.map((row): TransactionAction => ['upsert', row, 'Replace']));
     }
-    await writePartition(this.staging, this.metrics, staged);
+    await batch.send();
     const wpk = workPartition(exportId);
     const property = `b${blobKey(index)}`;
     await writePartition(
@@ -454,16 +472,29 @@ export class TableUsageExportStore {
           version,
           committedAt: committedAt.toISOString(),
           dimensions: JSON.stringify([...figures.keys()]),
+          // Every tag whose partner-wide row this customer's month may hold: this export's and the
+          // earlier ones', so a tag the customer dropped is emptied, on a redo too.
+          partnerTags: JSON.stringify([
+            ...new Set([
+              ...[...figures.keys()].filter(isTag),
+              ...dimensionList(header?.partnerTags ?? header?.dimensions).filter(isTag),
+            ]),
+          ]),
         };
         const flip: TransactionAction =
           header === undefined
             ? ['create', next]
             : ['update', next, 'Replace', { etag: header.etag as string }];
         await writePartition(this.daily, this.metrics, leading, [flip]);
+        header = next;
         outcome.committed.push(month);
       }
       if (!outcome.kept.includes(month) || header?.exportId === record.exportId) {
-        for (const dimension of PARTNER_DIMENSIONS)
+        const tags = dimensionList(header?.partnerTags ?? header?.dimensions).filter(isTag);
+        for (const dimension of [
+          ...PARTNER_DIMENSIONS,
+          ...new Set([...figures.keys()].filter(isTag).concat(tags)),
+        ])
           for (const row of viewEntities(
             PARTNER_PARTITION,
             { runId: record.exportId, customerId },
@@ -525,12 +556,11 @@ export class TableUsageExportStore {
     return out;
   }
 
-  /** Every customer's committed figures of a partner-wide dimension: one query per month, partition `partner`. */
-  async readPartner(
-    dimension: (typeof PARTNER_DIMENSIONS)[number],
-    fromMonth: string,
-    toMonth: string,
-  ): Promise<DailyUsageEntry[]> {
+  /**
+   * Every customer's committed figures of a dimension (any but a tag key longer than the key
+   * allows reads exactly), partner-wide: one query per month, partition `partner`.
+   */
+  async readPartner(dimension: string, fromMonth: string, toMonth: string): Promise<DailyUsageEntry[]> {
     await this.ensureTables();
     const out: DailyUsageEntry[] = [];
     for (const month of monthsBetween(fromMonth, toMonth)) {
@@ -547,7 +577,9 @@ export class TableUsageExportStore {
         const view = readViewRows<{ runId: string; customerId?: string }, Tuple[]>(list, base);
         if (!view) continue;
         const customerId = view.header.customerId ?? base.slice(prefix.length);
-        for (const t of view.body) out.push(fromTuple(customerId, dimension, t));
+        // The prefix also covers a longer dimension ("tag:env" and "tag:env_x"): only exact rows count.
+        if (base !== partnerRow(month, dimension, keyPart(customerId))) continue;
+        for (const t of view.body ?? []) out.push(fromTuple(customerId, dimension, t));
       }
     }
     return out;

@@ -1,5 +1,5 @@
 import { DecimalSum } from '../domain/decimal';
-import type { DailyUsageEntry } from '../domain/dailyUsage';
+import type { CustomerEntries, DailyUsageEntry } from '../domain/dailyUsage';
 import { usageLineReader, type UsageLinePart } from '../graph/lineItem';
 
 /** The fields of a line item the aggregate reads (the parser's core fields come with them). */
@@ -21,7 +21,7 @@ export type AggregatedLine = UsageLinePart<(typeof AGGREGATED_FIELDS)[number]>;
 /** Parses a line into what the aggregate reads, under the line-item rules (src/graph/lineItem.ts). */
 export const readAggregatedLine = usageLineReader(AGGREGATED_FIELDS);
 
-/** One group's attributes, as the entries are built from them. */
+/** A line's attributes as the aggregate groups them. */
 interface LineFields {
   customerId: string;
   customerName: string;
@@ -36,7 +36,10 @@ interface LineFields {
   meterName: string;
   /** The tags as JSON text ('' for none): keys unique in any casing, values text. */
   tags: string;
+  billingTotal: string;
   billingCurrency: string;
+  /** '' when absent. */
+  pricingTotal: string;
   pricingCurrency: string;
 }
 
@@ -52,144 +55,223 @@ function tagsText(tags: Readonly<Record<string, string>>): string {
   return text;
 }
 
-/** One group of identical line-item attributes: its exact sums and line count. */
+/** One group of identical line-item attributes (its key): its exact sums and line count. */
 interface Group {
-  fields: LineFields;
+  /** Not part of the key: the first non-empty description seen. */
+  subscriptionName: string;
   billing: DecimalSum;
   pricing: DecimalSum;
   lines: number;
 }
 
+/** A group's attributes, in the order of its key. */
+type KeyFields = [
+  day: string,
+  azureSubscription: string,
+  resourceGroup: string,
+  meterCategory: string,
+  meterId: string,
+  meterName: string,
+  tags: string,
+  billingCurrency: string,
+  pricingCurrency: string,
+];
+
+/** A group's attributes as read back from its key, with the customer's id and the description. */
+type GroupFields = Omit<LineFields, 'customerName' | 'billingTotal' | 'pricingTotal'>;
+
 const SEP = '\u0001';
+
+/**
+ * A group's key: its attributes joined, or, when one of them holds the separator (hostile text),
+ * the separator and a JSON array, so no two groups ever share a key and the attributes read back
+ * exactly from it (a group stores no copy of them).
+ */
+function groupKey(f: LineFields): string {
+  const joined =
+    f.day +
+    SEP +
+    f.azureSubscription +
+    SEP +
+    f.resourceGroup +
+    SEP +
+    f.meterCategory +
+    SEP +
+    f.meterId +
+    SEP +
+    f.meterName +
+    SEP +
+    f.tags +
+    SEP +
+    f.billingCurrency +
+    SEP +
+    f.pricingCurrency;
+  let separators = 0;
+  for (let at = joined.indexOf(SEP); at !== -1; at = joined.indexOf(SEP, at + 1)) separators++;
+  return separators === 8 && !joined.startsWith(SEP) ? joined : SEP + JSON.stringify(keyFieldsOf(f));
+}
+
+function keyFieldsOf(f: LineFields): KeyFields {
+  return [
+    f.day,
+    f.azureSubscription,
+    f.resourceGroup,
+    f.meterCategory,
+    f.meterId,
+    f.meterName,
+    f.tags,
+    f.billingCurrency,
+    f.pricingCurrency,
+  ];
+}
+
+function fieldsOfKey(customerId: string, key: string, group: Group): GroupFields {
+  const [
+    day,
+    azureSubscription,
+    resourceGroup,
+    meterCategory,
+    meterId,
+    meterName,
+    tags,
+    billingCurrency,
+    pricingCurrency,
+  ] = key.startsWith(SEP) ? (JSON.parse(key.slice(1)) as KeyFields) : (key.split(SEP) as KeyFields);
+  return {
+    customerId,
+    day,
+    azureSubscription,
+    azureSubscriptionName: group.subscriptionName,
+    resourceGroup,
+    meterCategory,
+    meterId,
+    meterName,
+    tags,
+    billingCurrency,
+    pricingCurrency,
+  };
+}
 
 /**
  * Sums a blob's line items. Lines with the same customer, day, Azure subscription, resource
  * group, meter, tags and currencies fall into one group, so memory grows with the number of
- * distinct groups (the aggregate keys), never with the number of lines. `entries()` then spreads
- * each group over the dimensions the API serves: the customer's daily total, the Azure
- * subscription, the resource group, the meter category, the meter and each tag key.
+ * distinct groups (the aggregate keys), never with the number of lines. `drain()` then spreads
+ * each customer's groups over the dimensions the API serves (the customer's daily total, the
+ * Azure subscription, the resource group, the meter category, the meter and each tag key), one
+ * customer at a time, and lets go of that customer's groups as it goes.
+ *
+ * A group holds its key, its sums and the subscription's description, nothing cut from a line:
+ * a string sliced from a line keeps the whole decoded chunk it came from alive (V8 slices share
+ * their parent), and one such string per group once held a blob's text in memory (1.3 GiB).
  */
 export class UsageAggregate {
-  private readonly groups = new Map<string, Group>();
+  private readonly customers = new Map<string, { name: string; groups: Map<string, Group> }>();
+  private groups = 0;
 
   get groupCount(): number {
-    return this.groups.size;
+    return this.groups;
   }
 
   add(line: AggregatedLine): void {
-    const azureSubscription = line.entitlementId || line.subscriptionId || '';
-    const tags = tagsText(line.tags);
-    const pricingCurrency = line.pricingCurrency ?? '';
-    const key =
-      line.customerId +
-      SEP +
-      line.usageDay +
-      SEP +
-      azureSubscription +
-      SEP +
-      (line.resourceGroup ?? '') +
-      SEP +
-      (line.meterCategory ?? '') +
-      SEP +
-      (line.meterId ?? '') +
-      SEP +
-      (line.meterName ?? '') +
-      SEP +
-      tags +
-      SEP +
-      line.billingCurrency +
-      SEP +
-      pricingCurrency;
-    let group = this.groups.get(key);
+    const fields: LineFields = {
+      customerId: line.customerId,
+      customerName: line.customerName ?? '',
+      day: line.usageDay,
+      azureSubscription: line.entitlementId || line.subscriptionId || '',
+      azureSubscriptionName: line.entitlementDescription ?? '',
+      resourceGroup: line.resourceGroup ?? '',
+      meterCategory: line.meterCategory ?? '',
+      meterId: line.meterId ?? '',
+      meterName: line.meterName ?? '',
+      tags: tagsText(line.tags),
+      billingTotal: line.billingPreTaxTotal,
+      billingCurrency: line.billingCurrency,
+      pricingTotal: line.pricingPreTaxTotal ?? '',
+      pricingCurrency: line.pricingCurrency ?? '',
+    };
+    let customer = this.customers.get(fields.customerId);
+    if (!customer) {
+      customer = { name: fields.customerName, groups: new Map() };
+      this.customers.set(fields.customerId, customer);
+    } else if (customer.name === '' && fields.customerName !== '') customer.name = fields.customerName;
+    const key = groupKey(fields);
+    let group = customer.groups.get(key);
     if (!group) {
-      const fields: LineFields = {
-        customerId: line.customerId,
-        customerName: line.customerName ?? '',
-        day: line.usageDay,
-        azureSubscription,
-        azureSubscriptionName: line.entitlementDescription ?? '',
-        resourceGroup: line.resourceGroup ?? '',
-        meterCategory: line.meterCategory ?? '',
-        meterId: line.meterId ?? '',
-        meterName: line.meterName ?? '',
-        tags,
-        billingCurrency: line.billingCurrency,
-        pricingCurrency,
+      group = {
+        subscriptionName: fields.azureSubscriptionName,
+        billing: new DecimalSum(),
+        pricing: new DecimalSum(),
+        lines: 0,
       };
-      group = { fields, billing: new DecimalSum(), pricing: new DecimalSum(), lines: 0 };
-      this.groups.set(key, group);
-    }
-    group.billing.add(line.billingPreTaxTotal);
-    if (line.pricingPreTaxTotal !== undefined) group.pricing.add(line.pricingPreTaxTotal);
+      customer.groups.set(key, group);
+      this.groups++;
+    } else if (group.subscriptionName === '' && fields.azureSubscriptionName !== '')
+      group.subscriptionName = fields.azureSubscriptionName;
+    group.billing.add(fields.billingTotal);
+    if (fields.pricingTotal !== '') group.pricing.add(fields.pricingTotal);
     group.lines++;
   }
 
-  /** The aggregates per customer: each customer's entries, every dimension, exact sums. */
-  entriesByCustomer(): Map<string, { customerName: string; entries: DailyUsageEntry[] }> {
-    const sums = new Map<
-      string,
-      {
-        entry: Omit<DailyUsageEntry, 'billingTotal' | 'pricingTotal'>;
-        billing: DecimalSum;
-        pricing: DecimalSum;
-      }
-    >();
-    const names = new Map<string, string>();
-    for (const group of this.groups.values()) {
-      const f = group.fields;
-      if (f.customerName !== '' && !names.has(f.customerId)) names.set(f.customerId, f.customerName);
-      for (const [dimension, value, label] of dimensionsOf(f)) {
-        const key =
-          f.customerId +
-          SEP +
-          f.day +
-          SEP +
-          dimension +
-          SEP +
-          value +
-          SEP +
-          f.billingCurrency +
-          SEP +
-          f.pricingCurrency;
-        let sum = sums.get(key);
-        if (!sum) {
-          sum = {
-            entry: {
-              customerId: f.customerId,
-              day: f.day,
-              dimension,
-              value,
-              label,
-              billingCurrency: f.billingCurrency,
-              pricingCurrency: f.pricingCurrency,
-              lines: 0,
-            },
-            billing: new DecimalSum(),
-            pricing: new DecimalSum(),
-          };
-          sums.set(key, sum);
-        }
-        sum.billing.addSum(group.billing);
-        sum.pricing.addSum(group.pricing);
-        sum.entry.lines += group.lines;
-        if (sum.entry.label === '' && label !== '') sum.entry.label = label;
-      }
+  /**
+   * Each customer's entries, one customer at a time, in the order customers were first seen;
+   * a customer's groups are released once its entries are built, so the aggregate empties as
+   * the caller writes. Draining twice yields nothing the second time.
+   */
+  *drain(): Generator<CustomerEntries> {
+    for (const [customerId, customer] of this.customers) {
+      this.customers.delete(customerId);
+      this.groups -= customer.groups.size;
+      yield { customerId, customerName: customer.name, entries: entriesOf(customerId, customer.groups) };
     }
-    const out = new Map<string, { customerName: string; entries: DailyUsageEntry[] }>();
-    for (const { entry, billing, pricing } of sums.values()) {
-      let customer = out.get(entry.customerId);
-      if (!customer) {
-        customer = { customerName: names.get(entry.customerId) ?? '', entries: [] };
-        out.set(entry.customerId, customer);
-      }
-      customer.entries.push({ ...entry, billingTotal: billing.toString(), pricingTotal: pricing.toString() });
-    }
-    return out;
   }
 }
 
+/** One customer's groups spread over every dimension, exact sums. */
+function entriesOf(customerId: string, groups: Map<string, Group>): DailyUsageEntry[] {
+  const sums = new Map<
+    string,
+    {
+      entry: Omit<DailyUsageEntry, 'billingTotal' | 'pricingTotal'>;
+      billing: DecimalSum;
+      pricing: DecimalSum;
+    }
+  >();
+  for (const [groupKey, group] of groups) {
+    const f = fieldsOfKey(customerId, groupKey, group);
+    for (const [dimension, value, label] of dimensionsOf(f)) {
+      const key = f.day + SEP + dimension + SEP + value + SEP + f.billingCurrency + SEP + f.pricingCurrency;
+      let sum = sums.get(key);
+      if (!sum) {
+        sum = {
+          entry: {
+            customerId: f.customerId,
+            day: f.day,
+            dimension,
+            value,
+            label,
+            billingCurrency: f.billingCurrency,
+            pricingCurrency: f.pricingCurrency,
+            lines: 0,
+          },
+          billing: new DecimalSum(),
+          pricing: new DecimalSum(),
+        };
+        sums.set(key, sum);
+      }
+      sum.billing.addSum(group.billing);
+      sum.pricing.addSum(group.pricing);
+      sum.entry.lines += group.lines;
+      if (sum.entry.label === '' && label !== '') sum.entry.label = label;
+    }
+  }
+  const entries: DailyUsageEntry[] = [];
+  for (const { entry, billing, pricing } of sums.values())
+    entries.push({ ...entry, billingTotal: billing.toString(), pricingTotal: pricing.toString() });
+  return entries;
+}
+
 /** The dimension values one group counts under: [dimension, value, label]. */
-function dimensionsOf(f: LineFields): Array<[string, string, string]> {
+function dimensionsOf(f: GroupFields): Array<[string, string, string]> {
   const out: Array<[string, string, string]> = [
     ['total', '', ''],
     ['subscription', f.azureSubscription, f.azureSubscriptionName],
@@ -203,7 +285,7 @@ function dimensionsOf(f: LineFields): Array<[string, string, string]> {
 }
 
 /** A resource group is named within its Azure subscription: "{subscription}/{group}", lower-cased. */
-function resourceGroupValue(f: LineFields): string {
+function resourceGroupValue(f: GroupFields): string {
   return f.resourceGroup === '' ? '' : `${f.azureSubscription}/${f.resourceGroup.toLowerCase()}`;
 }
 

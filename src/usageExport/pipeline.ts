@@ -243,18 +243,19 @@ export async function processBlob(
   try {
     const opened = await p.client.openBlob(blob, { correlationId: message.exportId });
     const totals = await readBlob(opened.body as Readable);
+    const groups = totals.aggregate.groupCount;
     await p.store.saveBlobResult(message.exportId, message.index, blob.name, {
       linesRead: totals.linesRead,
       linesRejected: totals.linesRejected,
       rejections: totals.rejections,
-      customers: totals.aggregate.entriesByCustomer(),
+      customers: totals.aggregate.drain(),
     });
     p.logger.info('usage export blob done', {
       exportId: message.exportId,
       blob: blob.name,
       linesRead: totals.linesRead,
       linesRejected: totals.linesRejected,
-      groups: totals.aggregate.groupCount,
+      groups,
     });
   } catch (error) {
     if ((error as { code?: unknown }).code === 'ExportExpired') {

@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { HOST_SETTINGS, SETTINGS } from '../../src/config/settings';
 import type { Resource, Value } from './bicep';
 import { exprText, get, loadInfra, traceParam } from './bicep';
@@ -202,5 +204,27 @@ describe('app settings of the function app', () => {
       .filter((r) => r.body.name !== 'authsettingsV2')
       .map((r) => `${r.file}:${r.line} ${String(r.body.name)}`);
     expect(extra).toEqual([]);
+  });
+});
+
+describe('NODE_OPTIONS: the worker heap the usage export bench measured', () => {
+  test('is read from infra/app/node-options.txt, the file the usageExport bench starts its workers with', () => {
+    expect(exprText(settings.get('NODE_OPTIONS'))).toBe("trim(loadTextContent('node-options.txt'))");
+  });
+
+  test('Node accepts the options in NODE_OPTIONS and bounds the heap with them', () => {
+    const options = readFileSync('infra/app/node-options.txt', 'utf8').trim();
+    const oldSpaceMiB = Number(/--max-old-space-size=(\d+)/.exec(options)?.[1]);
+    expect(oldSpaceMiB).toBeGreaterThan(0);
+    const limitMiB = Number(
+      execFileSync(
+        process.execPath,
+        ['-e', "process.stdout.write(String(require('v8').getHeapStatistics().heap_size_limit / 2 ** 20))"],
+        { env: { ...process.env, NODE_OPTIONS: options }, encoding: 'utf8' },
+      ),
+    );
+    // The limit is old space plus the young generation: bounded, and far below Node's default here.
+    expect(limitMiB).toBeGreaterThanOrEqual(oldSpaceMiB);
+    expect(limitMiB).toBeLessThan(oldSpaceMiB + 64);
   });
 });

@@ -4,8 +4,13 @@ import { addDecimals, compareDecimal, subtractDecimal } from '../../src/domain/d
 import type { UsageExportRecord } from '../../src/domain/dailyUsage';
 import { newTableMetrics } from '../../src/storage/partitionWriter';
 import { TableUsageExportStore } from '../../src/storage/tableUsageExportStore';
+import type { UsageAggregate } from '../../src/usageExport/aggregate';
 import { readBlob } from '../../src/usageExport/readBlob';
 import { testTables } from '../support/tables';
+
+/** A blob's aggregates by customer (drains the aggregate). */
+const byCustomer = (aggregate: UsageAggregate) =>
+  new Map([...aggregate.drain()].map((c) => [c.customerId, c]));
 
 /**
  * A blob's lines → exact aggregates per customer, day and dimension → staged per blob → merged
@@ -76,8 +81,8 @@ test('a blob aggregates exactly: numbers and strings, either casing, unknown fie
   expect(totals.linesRead).toBe(6);
   expect(totals.linesRejected).toBe(2);
   expect(totals.rejections.join(' ')).not.toContain('Contoso');
-  const byCustomer = totals.aggregate.entriesByCustomer();
-  const c1 = byCustomer.get(C1)!.entries;
+  const customers = byCustomer(totals.aggregate);
+  const c1 = customers.get(C1)!.entries;
   const total = c1.find((e) => e.dimension === 'total' && e.day === '2026-11-03')!;
   expect(total.billingTotal).toBe('2.20000000000000000001');
   expect(total.pricingTotal).toBe('2.64');
@@ -89,7 +94,7 @@ test('a blob aggregates exactly: numbers and strings, either casing, unknown fie
   expect(env.map((e) => [e.value, e.billingTotal])).toEqual([['prod', '2.20000000000000000001']]);
   expect(c1.filter((e) => e.dimension === 'tag:team').map((e) => e.billingTotal)).toEqual(['2']);
   // -02:00 moves 23:30 on the 4th to the 5th in UTC
-  expect(byCustomer.get(C2)!.entries.find((e) => e.dimension === 'total')!.day).toBe('2026-11-05');
+  expect(customers.get(C2)!.entries.find((e) => e.dimension === 'total')!.day).toBe('2026-11-05');
 });
 
 function record(exportId: string, kind: 'unbilled' | 'billed' = 'unbilled'): UsageExportRecord {
@@ -117,7 +122,7 @@ async function stageBlob(store: TableUsageExportStore, exportId: string, index: 
     linesRead: totals.linesRead,
     linesRejected: totals.linesRejected,
     rejections: totals.rejections,
-    customers: totals.aggregate.entriesByCustomer(),
+    customers: totals.aggregate.drain(),
   });
 }
 
@@ -177,8 +182,7 @@ test('a repeated amount key counts as JSON.parse reads it (the last), digits kep
     '"BillingPreTaxTotal":1,"BillingPreTaxTotal" : 2.00000000000000000003',
   );
   const totals = await readBlob(gz([repeated]));
-  const total = totals.aggregate
-    .entriesByCustomer()
+  const total = byCustomer(totals.aggregate)
     .get(C1)!
     .entries.find((e) => e.dimension === 'total')!;
   expect(total.billingTotal).toBe('2.00000000000000000003');
@@ -193,7 +197,7 @@ test('a line in neither PascalCase nor camelCase still reads, key by key', async
     billingcurrency: 'EUR',
   });
   const totals = await readBlob(gz([lower]));
-  const entries = totals.aggregate.entriesByCustomer().get(C1)!.entries;
+  const entries = byCustomer(totals.aggregate).get(C1)!.entries;
   expect(entries.find((e) => e.dimension === 'meterCategory')).toMatchObject({
     value: 'Storage',
     billingTotal: '1.25',
@@ -217,7 +221,7 @@ test('a blob applies the line-item rules: rejections name the field, tags and id
     'line 5: UsageDate is not a date',
     'line 6: PricingCurrency is not a three-letter currency code',
   ]);
-  const entries = totals.aggregate.entriesByCustomer().get(C1)!.entries;
+  const entries = byCustomer(totals.aggregate).get(C1)!.entries;
   // Read alike: the first casing of env wins, a blank key is dropped, null is ''.
   expect(entries.find((e) => e.dimension === 'total')).toMatchObject({ billingTotal: '0.3', lines: 2 });
   expect(
@@ -226,4 +230,81 @@ test('a blob applies the line-item rules: rejections name the field, tags and id
     ['tag:env', 'prod', 2],
     ['tag:owner', '', 2],
   ]);
+});
+
+test('attributes holding the key separator never fall into another group, and read back exactly', async () => {
+  const SEP = '\u0001';
+  const totals = await readBlob(
+    gz([
+      line({ ResourceGroup: `a${SEP}b`, MeterCategory: 'c', BillingPreTaxTotal: '1' }),
+      line({ ResourceGroup: 'a', MeterCategory: `b${SEP}c`, BillingPreTaxTotal: '2' }),
+      line({ ResourceGroup: 'a', MeterCategory: `b${SEP}c`, BillingPreTaxTotal: '0.5' }),
+      line({ ResourceGroup: '[', MeterCategory: '[', BillingPreTaxTotal: '4' }),
+    ]),
+  );
+  expect(totals.aggregate.groupCount).toBe(3);
+  const entries = byCustomer(totals.aggregate).get(C1)!.entries;
+  const of = (dimension: string) =>
+    entries
+      .filter((e) => e.dimension === dimension)
+      .map((e) => [e.value, e.billingTotal, e.lines])
+      .sort();
+  expect(of('resourceGroup')).toEqual([
+    [`${SUB}/[`, '4', 1],
+    [`${SUB}/a${SEP}b`, '1', 1],
+    [`${SUB}/a`, '2.5', 2],
+  ]);
+  expect(of('meterCategory')).toEqual([
+    ['[', '4', 1],
+    [`b${SEP}c`, '2.5', 2],
+    ['c', '1', 1],
+  ]);
+  expect(of('subscription')).toEqual([[SUB, '7.5', 4]]);
+  expect(entries.find((e) => e.dimension === 'subscription')!.label).toBe('Prod');
+  expect(totals.aggregate.groupCount).toBe(0);
+});
+
+test('draining releases each customer as it is taken, and a second drain yields nothing', async () => {
+  const totals = await readBlob(gz([line({}), line({ CustomerId: C2 }), line({ CustomerId: C2 })]));
+  expect(totals.aggregate.groupCount).toBe(2);
+  const drain = totals.aggregate.drain();
+  expect(drain.next().value).toMatchObject({ customerId: C1, customerName: 'Contoso' });
+  expect(totals.aggregate.groupCount).toBe(1);
+  expect(drain.next().value).toMatchObject({ customerId: C2 });
+  expect(totals.aggregate.groupCount).toBe(0);
+  expect([...totals.aggregate.drain()]).toEqual([]);
+});
+
+test('partner-wide tag rows: exact per tag key, and emptied when a newer export drops the tag, even when the first merge died before writing them', async () => {
+  const store = new TableUsageExportStore(testTables(), newTableMetrics());
+  await store.ensureTables();
+  const first = '20261112T000000000Z-00000003';
+  await stageBlob(store, first, 0, [
+    line({ Tags: '{"env":"prod","env_x":"a"}', BillingPreTaxTotal: '2' }),
+    line({ Tags: '', BillingPreTaxTotal: '1' }),
+  ]);
+  const [customer] = await store.customersAfter(first, undefined, 10);
+  await store.writePartnerRows(
+    (await store.mergeCustomer(record(first), customer.customerKey, [0], new Date())).partnerRows,
+  );
+  const partner = async (dimension: string) =>
+    (await store.readPartner(dimension, '2026-11', '2026-11')).map((e) => [e.value, e.billingTotal]);
+  // "tag:env" does not take in "tag:env_x" rows, though its key is a prefix of theirs.
+  expect(await partner('tag:env')).toEqual([['prod', '2']]);
+  expect(await partner('tag:env_x')).toEqual([['a', '2']]);
+  expect(await partner('resourceGroup')).toEqual([[`${SUB}/rg-web`, '3']]);
+
+  const second = '20261113T000000000Z-00000004';
+  await stageBlob(store, second, 0, [line({ Tags: '{"team":"a"}', BillingPreTaxTotal: '5' })]);
+  // The first merge commits the month, then dies before its partner rows are written.
+  await store.mergeCustomer(record(second), customer.customerKey, [0], new Date());
+  expect(await partner('tag:env')).toEqual([['prod', '2']]);
+  // The redelivered merge: the month is kept, its partner rows come, the dropped tags emptied.
+  const redo = await store.mergeCustomer(record(second), customer.customerKey, [0], new Date());
+  expect(redo.kept).toEqual(['2026-11']);
+  await store.writePartnerRows(redo.partnerRows);
+  expect(await partner('tag:env')).toEqual([]);
+  expect(await partner('tag:env_x')).toEqual([]);
+  expect(await partner('tag:team')).toEqual([['a', '5']]);
+  expect(await partner('total')).toEqual([['', '5']]);
 });

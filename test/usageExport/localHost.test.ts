@@ -148,6 +148,36 @@ test('when the schedule fires, then the export runs through the queue trigger an
   let expected = 0n;
   for (const c of sandbox.data.customers()) expected += sandbox.customerUsage(c.index, asOf).totalCost;
   expect(partnerSum).toBe(expected);
+
+  // Partner-wide by resource group (named with its customer) and by tag (summed over customers,
+  // with the untagged remainder): each adds up to the same total, and a tag's values agree with
+  // the customers' own tag routes.
+  type Point = { customerId?: string; value: string | null; billingTotal: string };
+  const read = async (path: string) => {
+    const res = await fetch(`${host.url}/api/v1/${path}`, { headers: fnKey });
+    expect(res.status).toBe(200);
+    return ((await res.json()) as { data: Point[] }).data;
+  };
+  const sum = (points: Point[]) => points.reduce((s, p) => s + toUnits(p.billingTotal), 0n);
+  const groups = await read('daily-usage?from=2026-03-01&to=2026-03-31&groupBy=resourceGroup');
+  expect(sum(groups)).toBe(expected);
+  expect(groups.every((p) => p.customerId !== undefined)).toBe(true);
+  const env = await read('daily-usage?from=2026-03-01&to=2026-03-31&groupBy=tag:ENV');
+  expect(sum(env)).toBe(expected);
+  expect(env.some((p) => p.value === null)).toBe(true);
+  expect(env.some((p) => p.value !== null)).toBe(true);
+  const byValue = (points: Point[]) => {
+    const out = new Map<string, bigint>();
+    for (const p of points)
+      out.set(String(p.value), (out.get(String(p.value)) ?? 0n) + toUnits(p.billingTotal));
+    return out;
+  };
+  const fromCustomers: Point[] = [];
+  for (const customer of sandbox.data.customers())
+    fromCustomers.push(
+      ...(await read(`customers/${customer.id}/daily-usage?from=2026-03-01&to=2026-03-31&groupBy=tag:env`)),
+    );
+  expect(byValue(env)).toEqual(byValue(fromCustomers));
 });
 
 test('when input is wrong or the key is missing, then typed 4xx with a JSON body', async () => {

@@ -59,10 +59,12 @@ export function createCustomerDailyUsageHandler(deps: DailyUsageDependencies): A
         'json',
         'csv',
       ]);
-      const dimension = (
-        groupBy.startsWith('tag:') ? `tag:${groupBy.slice(4).toLowerCase()}` : groupBy
-      ) as Dimension;
-      const read = await deps.reader.customerDailyUsage(customerId, dimension, from, to);
+      const read = await deps.reader.customerDailyUsage(
+        customerId,
+        dimensionOf(groupBy) as Dimension,
+        from,
+        to,
+      );
       return respond(
         request,
         format,
@@ -79,20 +81,20 @@ export function createPartnerDailyUsageHandler(deps: DailyUsageDependencies): Ap
     GET: async (request) => {
       const query = readQuery(request.query, QUERIES.partnerDailyUsage);
       const { from, to } = parseDays(query.get('from'), query.get('to'));
-      const groupBy = parseEnum(
-        partnerGroupBy,
-        'groupBy',
-        query.get('groupBy') ?? 'customer',
-      ) as PartnerGroupBy;
+      const groupBy = parseEnum(partnerGroupBy, 'groupBy', query.get('groupBy') ?? 'customer');
       const format = chooseFormat(request.headers.get('accept'), parseFormat(query.get('format')), [
         'json',
         'csv',
       ]);
-      const read = await deps.reader.partnerDailyUsage(groupBy, from, to);
+      const read = await deps.reader.partnerDailyUsage(dimensionOf(groupBy) as PartnerGroupBy, from, to);
       return respond(request, format, { groupBy, from, to, sources: [], data: read.points }, 'daily-usage');
     },
   });
 }
+
+/** A groupBy as stored: tag keys are case-insensitive in Azure, so a tag's key is lower-cased. */
+const dimensionOf = (groupBy: string) =>
+  groupBy.startsWith('tag:') ? `tag:${groupBy.slice(4).toLowerCase()}` : groupBy;
 
 export interface UsageExportsDependencies {
   reader: Pick<DailyUsageReader, 'listExports'>;

@@ -28,7 +28,7 @@ import type { UsageLineItem } from './usageExportClient';
  *   UTC, an offset is applied (23:30-02:00 on the 4th is the 5th).
  * - SubscriptionId and EntitlementId are lower-cased (GUIDs); other text fields are as sent.
  * - Tags: a JSON-encoded object (as Graph sends them; a doubly encoded one too) or an object;
- *   empty or absent is {}. Values are text (null → '', numbers as written, objects as JSON); a
+ *   empty or absent is {}. Values are text (null → '', a number as JS writes it, objects as JSON); a
  *   blank key is dropped; a key repeated in another casing keeps the first (Azure's tag names
  *   are case-insensitive); `__proto__` is a tag like any other. Unreadable tags are {} with
  *   tagsUnreadable set, and the line still counts. Items with the same tags text share one
@@ -416,10 +416,12 @@ const EMPTY_TAGS: Tags = Object.freeze({});
 
 /**
  * Tags as sent, text by text: the same text gives the same frozen object, so a caller may key
- * on it. Capped; a blob holds a resource's tags on each of its lines, so hits are the rule.
+ * on it. Capped in entries and in the length of a text kept; a blob holds a resource's tags on
+ * each of its lines, so hits are the rule.
  */
 const TAGS_BY_TEXT = new Map<string, Tags | null>();
 const TAGS_BY_TEXT_MAX = 4_096;
+const TAGS_TEXT_KEPT_MAX = 2_048;
 
 /** Undefined when the tags are unreadable. */
 function tagsOf(value: unknown): Tags | undefined {
@@ -439,8 +441,10 @@ function tagsOf(value: unknown): Tags | undefined {
       tags = null;
     }
   }
-  if (TAGS_BY_TEXT.size >= TAGS_BY_TEXT_MAX) TAGS_BY_TEXT.clear();
-  TAGS_BY_TEXT.set(value, tags);
+  if (value.length <= TAGS_TEXT_KEPT_MAX) {
+    if (TAGS_BY_TEXT.size >= TAGS_BY_TEXT_MAX) TAGS_BY_TEXT.clear();
+    TAGS_BY_TEXT.set(value, tags);
+  }
   return tags ?? undefined;
 }
 

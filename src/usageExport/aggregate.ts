@@ -274,8 +274,7 @@ function dimensionsOf(f: GroupFields): Array<[string, string, string]> {
     ['meterCategory', f.meterCategory, ''],
     ['meter', f.meterId.toLowerCase() || f.meterName, f.meterName],
   ];
-  for (const [key, value] of Object.entries(parseTags(f.tags)))
-    out.push([`tag:${key.toLowerCase()}`, value, key]);
+  for (const [key, value] of parseTags(f.tags)) out.push([`tag:${key.toLowerCase()}`, value, key]);
   return out;
 }
 
@@ -284,23 +283,28 @@ function resourceGroupValue(f: GroupFields): string {
   return f.resourceGroup === '' ? '' : `${f.azureSubscription}/${f.resourceGroup.toLowerCase()}`;
 }
 
-/** Tags as sent (a JSON object, usually JSON-encoded in a string); unreadable tags count as none. */
-function parseTags(text: string): Record<string, string> {
-  if (text === '' || text === '{}') return {};
+/**
+ * Tags as sent (a JSON object, usually JSON-encoded in a string); unreadable tags count as none.
+ * A Map, so a tag named `__proto__` is a tag like any other, never an object's prototype.
+ */
+function parseTags(text: string): Map<string, string> {
+  const tags = new Map<string, string>();
+  if (text === '' || text === '{}') return tags;
   let value: unknown;
   try {
     value = JSON.parse(text);
     if (typeof value === 'string') value = JSON.parse(value);
   } catch {
-    return {};
+    return tags;
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return {};
-  const tags: Record<string, string> = {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return tags;
+  const seen = new Set<string>();
   for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
     if (key.trim() === '') continue;
     // Tag keys are case-insensitive in Azure: the first casing seen names the key.
-    if (Object.keys(tags).some((k) => k.toLowerCase() === key.toLowerCase())) continue;
-    tags[key] = typeof v === 'string' ? v : JSON.stringify(v);
+    if (seen.has(key.toLowerCase())) continue;
+    seen.add(key.toLowerCase());
+    tags.set(key, typeof v === 'string' ? v : JSON.stringify(v));
   }
   return tags;
 }

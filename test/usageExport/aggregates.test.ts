@@ -308,3 +308,17 @@ test('a blob applies the line-item rules: rejections name the field, tags and id
     ['tag:owner', '', 2],
   ]);
 });
+
+test('a tag named __proto__ is a tag like any other', async () => {
+  const totals = await readBlob(gz([line({ Tags: '{"__proto__":"x","env":"prod"}' })]));
+  const entries = byCustomer(totals.aggregate).get(C1)!.entries;
+  expect(
+    entries
+      .filter((e) => e.dimension.startsWith('tag:'))
+      .map((e) => [e.dimension, e.value])
+      .sort(),
+  ).toEqual([
+    ['tag:__proto__', 'x'],
+    ['tag:env', 'prod'],
+  ]);
+});

@@ -11,7 +11,7 @@ import type {
 } from '../domain/dailyUsage';
 import { isConflict, isNotFound, isPreconditionFailed } from './errors';
 import { invertedTime, keyPart, runIdTime } from './keys';
-import { PartitionBatch, writePartition, type TableMetrics } from './partitionWriter';
+import { checkAction, PartitionBatch, writePartition, type TableMetrics } from './partitionWriter';
 import type { EntityLike } from './tableLimits';
 import type { TableClients } from './tableClients';
 import { readViewRows, viewEntities, viewRange } from './viewDocument';
@@ -533,9 +533,24 @@ export class TableUsageExportStore {
     return outcome;
   }
 
-  /** Writes partner-wide rows gathered from several customers' merges, 100 to a transaction. */
-  async writePartnerRows(rows: readonly TransactionAction[]): Promise<void> {
-    await writePartition(this.daily, this.metrics, rows);
+  /**
+   * Writes partner-wide rows gathered from several customers' merges (one group per customer, as
+   * `mergeCustomer` returns them), packed into full transactions without splitting a customer:
+   * the partner-wide figures show each customer's export whole or not yet. Only a customer whose
+   * rows exceed one transaction (100 entities, 4 MiB) is split, as it must be.
+   */
+  async writePartnerRows(groups: ReadonlyArray<readonly TransactionAction[]>): Promise<void> {
+    const batch = new PartitionBatch(this.daily, this.metrics);
+    for (const group of groups) {
+      if (!batch.fits(group)) await batch.send();
+      if (batch.fits(group))
+        for (const action of group) {
+          checkAction(action);
+          batch.push(action);
+        }
+      else await batch.add(group);
+    }
+    await batch.send();
   }
 
   // ---- reads -----------------------------------------------------------------------------------

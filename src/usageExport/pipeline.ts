@@ -406,9 +406,10 @@ export async function mergeSlice(
   const started = p.now().getTime();
   let after = message.after;
   let merged = 0;
-  // Partner-wide rows of the slice's customers, written together in full transactions after
-  // their months are committed (a redelivered slice writes them again: same keys, same values).
-  let partnerRows: TransactionAction[] = [];
+  // Partner-wide rows of the slice's customers, written together in full transactions (never
+  // splitting a customer) after their months are committed (a redelivered slice writes them
+  // again: same keys, same values).
+  let partnerRows: TransactionAction[][] = [];
   const flushPartnerRows = async () => {
     await p.store.writePartnerRows(partnerRows);
     partnerRows = [];
@@ -422,7 +423,7 @@ export async function mergeSlice(
         customer.blobs,
         p.now(),
       );
-      partnerRows.push(...outcome.partnerRows);
+      if (outcome.partnerRows.length > 0) partnerRows.push(outcome.partnerRows);
       after = customer.customerKey;
       merged++;
       if (p.now().getTime() - started >= p.mergeSliceMs) break;

@@ -1,9 +1,10 @@
+import { odata, type TransactionAction } from '@azure/data-tables';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { addDecimals, compareDecimal, subtractDecimal } from '../../src/domain/decimal';
 import type { UsageExportRecord } from '../../src/domain/dailyUsage';
 import { newTableMetrics } from '../../src/storage/partitionWriter';
-import { TableUsageExportStore } from '../../src/storage/tableUsageExportStore';
+import { EXPORT_TABLES, TableUsageExportStore } from '../../src/storage/tableUsageExportStore';
 import type { UsageAggregate } from '../../src/usageExport/aggregate';
 import { readBlob } from '../../src/usageExport/readBlob';
 import { testTables } from '../support/tables';
@@ -156,7 +157,7 @@ test('blobs staged twice (a retry) count once; a month flips to the new export o
   // merged again (a redelivered message): nothing changes, but its partner-wide rows come again
   const again = await store.mergeCustomer(record(second), customer.customerKey, [0], new Date());
   expect(again.kept).toEqual(['2026-11']);
-  await store.writePartnerRows(again.partnerRows);
+  await store.writePartnerRows([again.partnerRows]);
   const partner = await store.readPartner('total', '2026-11', '2026-11');
   expect(partner.map((e) => [e.customerId, e.billingTotal])).toEqual([[C1, '7']]);
   expect(compareDecimal(partner[0].pricingTotal, '0.12')).toBe(0);
@@ -256,9 +257,9 @@ test('partner-wide tag rows: exact per tag key, and emptied when a newer export 
     line({ Tags: '', BillingPreTaxTotal: '1' }),
   ]);
   const [customer] = await store.customersAfter(first, undefined, 10);
-  await store.writePartnerRows(
+  await store.writePartnerRows([
     (await store.mergeCustomer(record(first), customer.customerKey, [0], new Date())).partnerRows,
-  );
+  ]);
   const partner = async (dimension: string) =>
     (await store.readPartner(dimension, '2026-11', '2026-11')).map((e) => [e.value, e.billingTotal]);
   // "tag:env" does not take in "tag:env_x" rows, though its key is a prefix of theirs.
@@ -274,7 +275,7 @@ test('partner-wide tag rows: exact per tag key, and emptied when a newer export 
   // The redelivered merge: the month is kept, its partner rows come, the dropped tags emptied.
   const redo = await store.mergeCustomer(record(second), customer.customerKey, [0], new Date());
   expect(redo.kept).toEqual(['2026-11']);
-  await store.writePartnerRows(redo.partnerRows);
+  await store.writePartnerRows([redo.partnerRows]);
   expect(await partner('tag:env')).toEqual([]);
   expect(await partner('tag:env_x')).toEqual([]);
   expect(await partner('tag:team')).toEqual([['a', '5']]);
@@ -321,4 +322,31 @@ test('a tag named __proto__ is a tag like any other', async () => {
     ['tag:__proto__', 'x'],
     ['tag:env', 'prod'],
   ]);
+});
+
+test('partner-wide rows never split a customer across transactions: a failed one leaves that customer all old', async () => {
+  const tables = testTables();
+  const store = new TableUsageExportStore(tables, newTableMetrics());
+  await store.ensureTables();
+  const row = (customer: string, i: number): TransactionAction => [
+    'upsert',
+    { partitionKey: 'partner', rowKey: `p_test_${customer}_${String(i).padStart(3, '0')}`, v: 'new' },
+    'Replace',
+  ];
+  const first = Array.from({ length: 60 }, (_, i) => row('c1', i));
+  const second = Array.from({ length: 59 }, (_, i) => row('c2', i));
+  // The second customer's last action fails in Table Storage (an update of a row that is not there),
+  // so its whole transaction is refused.
+  second.push(['update', { partitionKey: 'partner', rowKey: 'p_test_c2_missing', v: 'new' }, 'Merge']);
+  await expect(store.writePartnerRows([first, second])).rejects.toThrow();
+  const written = new Map<string, number>();
+  for await (const entity of tables.table(EXPORT_TABLES.daily).listEntities({
+    queryOptions: {
+      filter: odata`PartitionKey eq 'partner' and RowKey ge 'p_test_' and RowKey lt 'p_test~'`,
+    },
+  })) {
+    const customer = String(entity.rowKey).split('_')[2];
+    written.set(customer, (written.get(customer) ?? 0) + 1);
+  }
+  expect(Object.fromEntries(written)).toEqual({ c1: 60 });
 });

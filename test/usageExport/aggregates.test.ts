@@ -350,3 +350,25 @@ test('partner-wide rows never split a customer across transactions: a failed one
   }
   expect(Object.fromEntries(written)).toEqual({ c1: 60 });
 });
+
+test('a tag key ending in ".p001" never lands on the part row of a large tag view: both read back whole', async () => {
+  const store = new TableUsageExportStore(testTables(), newTableMetrics());
+  await store.ensureTables();
+  const exportId = '20261114T000000000Z-00000005';
+  // 4,000 distinct values of "env" make its month view larger than one entity (part rows .p001, …);
+  // one line tags "env.p001", whose figures row would otherwise be that part row's key.
+  const value = (i: number) => `v${String(i).padStart(4, '0')}-${'x'.repeat(240)}`;
+  const lines = Array.from({ length: 4000 }, (_, i) => line({ Tags: JSON.stringify({ env: value(i) }) }));
+  lines.push(line({ Tags: '{"env.p001":"hostile"}', BillingPreTaxTotal: '5' }));
+  await stageBlob(store, exportId, 0, lines);
+  const [customer] = await store.customersAfter(exportId, undefined, 10);
+  await store.mergeCustomer(record(exportId), customer.customerKey, [0], new Date());
+  const env = await store.readCustomer(C1, 'tag:env', '2026-11', '2026-11');
+  const tagged = env.entries.filter((e) => e.value !== '');
+  expect(tagged).toHaveLength(4000);
+  expect(tagged.every((e, i) => e.value === value(i) && e.billingTotal === '0.1')).toBe(true);
+  const hostile = await store.readCustomer(C1, 'tag:env.p001', '2026-11', '2026-11');
+  expect(hostile.entries.filter((e) => e.value !== '').map((e) => [e.value, e.billingTotal])).toEqual([
+    ['hostile', '5'],
+  ]);
+});

@@ -85,7 +85,7 @@ export type SubscriptionLookup<T> = Lookup<T> | { status: 'customerUnknown' };
 
 /**
  * The read side of the cache, as the HTTP API sees it. Each method is one point read or one
- * single-partition query (see docs/architecture.md, "Data model"); none scans another
+ * single-partition query (see docs/internals.md, "Reads"); none scans another
  * customer's rows. Implemented over Table Storage by the storage adapter; written by the snapshot.
  */
 export interface UsageReader {

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { MAX_KEY_CHARS, InvalidKeyError } from './tableLimits';
 
 /**
- * Every PartitionKey and RowKey the adapter writes is built here (see docs/architecture.md, "Data model").
+ * Every PartitionKey and RowKey the adapter writes is built here (see docs/internals.md, "Data model").
  * Ids from Partner Center are GUIDs; they are lower-cased so lookups are case-insensitive, and any
  * character Table Storage forbids in keys (or '%') is percent-encoded so no id can break a key.
  */
@@ -65,7 +65,7 @@ export const customerPartitionOfKey = (customerKey: string) => `c_${customerKey}
 /**
  * A customer's parts (today a subscription's resources view; the Azure-plan parts to come) live in
  * the customer's own partition, in one of two slots: a run writes the slot the customer's view
- * does not name, then flips the view to it (see docs/architecture.md, "A customer flips as one").
+ * does not name, then flips the view to it (see docs/internals.md, "A customer flips as one").
  * `x_` sorts after `view~`, so neither the view range nor history's (`h_` … `view`) holds a part.
  */
 export type PartSlot = 'a' | 'b';

@@ -17,7 +17,7 @@ import type { TableClients } from './tableClients';
 import { readViewRows, viewEntities, viewRange } from './viewDocument';
 
 /**
- * The usage export's tables (see docs/architecture.md, "The usage export pipeline"):
+ * The usage export's tables (see docs/internals.md, "Export tables"):
  * - `UsageExports`: PK `exports` holds one record per export (RowKey newest first); PK
  *   `x_{exportId}` holds the export's work: `u_{blob}` (a blob's URL, which carries the SAS),
  *   `b_{blob}` (the blob is done or failed, with its line counts) and `c_{customer}` (which

@@ -2,7 +2,7 @@ import type { TableClient } from '@azure/data-tables';
 import { isConflict } from './errors';
 import type { TableClients } from './tableClients';
 
-/** The app's tables, by suffix after TABLE_NAME_PREFIX (see docs/architecture.md, "Data model"). */
+/** The app's tables, by suffix after TABLE_NAME_PREFIX (see docs/internals.md, "Data model"). */
 export const USAGE_TABLES = {
   runs: 'Runs',
   customers: 'Customers',

@@ -16,7 +16,7 @@ import type { TableUsageExportStore } from '../storage/tableUsageExportStore';
 import { readBlob } from './readBlob';
 
 /**
- * The usage export pipeline (docs/architecture.md, "The usage export pipeline"). Each entry is one
+ * The usage export pipeline (docs/internals.md, "The usage export pipeline"). Each entry is one
  * short step a trigger runs; none waits for Graph: the export's operation is recorded and asked
  * again by the next poll, its blobs are queued one message each, and the merge goes customer by
  * customer in time-bounded slices, each slice's last act queuing the next.

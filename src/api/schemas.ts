@@ -744,10 +744,16 @@ export const UsageExportsResponseSchema = named(
 );
 /** @public Registered by name; the OpenAPI document refers to it with ref(). */
 export const UsageExportResponseSchema = named('UsageExportResponse', z.object({ data: UsageExportSchema }));
-/** The admin route's body: a billed export for one invoice. */
-export const BilledExportRequestSchema = z.strictObject({
-  invoiceId: z.string().regex(/^[A-Za-z0-9-]{1,40}$/),
-});
+/** The admin route's body: a billed export for one invoice. Registered by name for the OpenAPI document. */
+export const BilledExportRequestSchema = named(
+  'BilledUsageExportRequest',
+  z.strictObject({
+    invoiceId: z
+      .string()
+      .regex(/^[A-Za-z0-9-]{1,40}$/)
+      .describe('The invoice id, e.g. "G016907411" (1-40 letters, digits or hyphens).'),
+  }),
+);
 
 export type DailyUsageResponseBody = z.infer<typeof DailyUsageResponseSchema>;
 export type UsageExportBody = z.infer<typeof UsageExportSchema>;

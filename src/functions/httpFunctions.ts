@@ -565,12 +565,20 @@ export const HTTP_FUNCTIONS: readonly HttpFunction[] = [
         operationId: 'requestBilledUsageExport',
         summary: 'Start a billed usage export for an invoice: body {"invoiceId": "G000000000"}.',
         tags: ['exports'],
+        requestBody: {
+          required: true,
+          content: { 'application/json': { schema: schemaRef('BilledUsageExportRequest') } },
+        },
         responses: {
           '202': {
             description: 'Started; the poll timer follows it (GET /v1/usage-exports).',
             content: { 'application/json': { schema: schemaRef('UsageExportResponse') } },
           },
+          '415': errorAnswer('UnsupportedMediaType: the body is not application/json.'),
           ...COMMON_ERRORS,
+          '400': errorAnswer(
+            'InvalidQuery (a query parameter) or InvalidBody (not exactly {"invoiceId": "…"}).',
+          ),
         },
       },
     },

@@ -518,6 +518,7 @@ function dailyUsageCases(): Case[] {
       handler: () =>
         createUsageExportsHandler({ reader, requester: { requestBilledExport: async () => exportRecord } }),
       url: '/',
+      headers: { 'content-type': 'application/json' },
       body: '{"invoiceId":"G016907411"}',
       status: 202,
     },

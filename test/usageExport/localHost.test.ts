@@ -78,7 +78,10 @@ interface ExportBody {
 async function exportsList(): Promise<ExportBody[]> {
   const res = await fetch(`${host.url}/api/v1/usage-exports`, { headers: master });
   expect(res.status).toBe(200);
-  return ((await res.json()) as { data: ExportBody[] }).data;
+  const text = await res.text();
+  // The list never answers a blob URL: they carry the SAS.
+  expect(text).not.toMatch(/sig=|[?&]se=/);
+  return (JSON.parse(text) as { data: ExportBody[] }).data;
 }
 
 /** Runs the poll timer until the export is finished; the queue trigger does the rest on its own. */
@@ -101,6 +104,8 @@ test('when the schedule fires, then the export runs through the queue trigger an
   const done = await untilFinished(current.exportId);
   expect(done).toMatchObject({ state: 'succeeded', blobCount: 3, blobsDone: 3 });
   expect(lines.some((l) => l.includes('[usageExportWork]'))).toBe(true);
+  // Nor does the host's log, though every blob was opened with its SAS.
+  expect(lines.filter((l) => /sig=/.test(l))).toEqual([]);
 
   const asOf = sandbox.graph.exports().find((e) => e.billingPeriod === 'current')!.asOf;
   let checked = 0;
@@ -189,12 +194,29 @@ test('when input is wrong or the key is missing, then typed 4xx with a JSON body
   expect(await bad.json()).toMatchObject({ error: { code: 'InvalidQuery' } });
   expect((await fetch(`${host.url}/api/v1/daily-usage?from=2026-03-01&to=2026-03-02`)).status).toBe(401);
   expect((await fetch(`${host.url}/api/v1/usage-exports`, { headers: fnKey })).status).toBe(401);
-  const wrongBody = await fetch(`${host.url}/api/v1/usage-exports`, {
-    method: 'POST',
-    headers: { ...master, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ invoiceId: 'G1', extra: true }),
-  });
-  expect(wrongBody.status).toBe(400);
+  // The billed-export body: the same rules as the budget PUT's (one reader), each a typed answer.
+  const post = async (body: string, type?: string) => {
+    const res = await fetch(`${host.url}/api/v1/usage-exports`, {
+      method: 'POST',
+      headers: type === undefined ? master : { ...master, 'Content-Type': type },
+      body,
+    });
+    const answer = (await res.json()) as { error: { code: string } };
+    return [res.status, answer.error.code];
+  };
+  const json = 'application/json';
+  expect(await post(JSON.stringify({ invoiceId: 'G1', extra: true }), json)).toEqual([400, 'InvalidBody']);
+  expect(await post(JSON.stringify({ invoiceId: 'G1?x' }), json)).toEqual([400, 'InvalidBody']);
+  expect(await post('{"invoiceId":', json)).toEqual([400, 'InvalidBody']);
+  expect(await post('["G1"]', json)).toEqual([400, 'InvalidBody']);
+  expect(await post(JSON.stringify({ invoiceId: 'G1', pad: 'x'.repeat(2000) }), json)).toEqual([
+    400,
+    'InvalidBody',
+  ]);
+  expect(await post(JSON.stringify({ invoiceId: 'G1' }), 'text/plain')).toEqual([
+    415,
+    'UnsupportedMediaType',
+  ]);
 });
 
 test('when a billed export is asked for, then it is started (202) and followed to the end', async () => {

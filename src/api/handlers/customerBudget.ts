@@ -15,6 +15,7 @@ import { contextLogger } from '../../observability/logger';
 import { PartnerCenterError } from '../../partnerCenter/errors';
 import { endpoint, type ApiHandler } from '../endpoint';
 import { ApiError, quote } from '../errors';
+import { readJsonObject } from '../jsonBody';
 import { chooseFormat } from '../negotiation';
 import { budgetChangeBody, customerBudgetBody } from '../representation';
 import { BUDGET_AMOUNT, DEFAULT_RUNS, MAX_BUDGET_DIGITS, MAX_RUNS, QUERIES } from '../schemas';
@@ -175,25 +176,9 @@ async function currentBudget(
   return { view, budget, changed };
 }
 
-const MAX_BODY_CHARS = 1024;
-
 /** The PUT body, strictly: JSON `{"amount": "<decimal>" | null}` and nothing else. */
 async function readBudgetRequest(request: HttpRequest): Promise<Decimal | undefined> {
-  const type = request.headers.get('content-type') ?? '';
-  if (!/^application\/json\s*(;|$)/i.test(type)) {
-    throw new ApiError('UnsupportedMediaType', 'The body must be JSON (Content-Type: application/json)');
-  }
-  const text = await request.text();
-  if (text.length > MAX_BODY_CHARS)
-    throw new ApiError('InvalidBody', `The body is longer than ${MAX_BODY_CHARS} characters`);
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new ApiError('InvalidBody', 'The body is not JSON');
-  }
-  if (body === null || typeof body !== 'object' || Array.isArray(body))
-    throw new ApiError('InvalidBody', 'The body must be a JSON object: {"amount": "1500.00"}');
+  const body = await readJsonObject(request, '{"amount": "1500.00"}');
   const names = Object.keys(body);
   const unknown = names.find((name) => name !== 'amount');
   if (unknown !== undefined)

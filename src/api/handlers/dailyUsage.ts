@@ -12,6 +12,7 @@ import { csvCell } from '../csv';
 import { endpoint, type ApiHandler } from '../endpoint';
 import { ApiError, quote } from '../errors';
 import { ifNoneMatchHits, strongETag } from '../etag';
+import { readJsonObject } from '../jsonBody';
 import { chooseFormat } from '../negotiation';
 import {
   BilledExportRequestSchema,
@@ -117,16 +118,11 @@ export function createUsageExportsHandler(deps: UsageExportsDependencies): ApiHa
     },
     POST: async (request) => {
       readQuery(request.query, QUERIES.none);
-      let body: unknown;
-      try {
-        body = JSON.parse(await request.text());
-      } catch {
-        throw new ApiError('InvalidQuery', 'The body is not JSON; send {"invoiceId": "G000000000"}');
-      }
+      const body = await readJsonObject(request, '{"invoiceId": "G000000000"}');
       const parsed = BilledExportRequestSchema.safeParse(body);
       if (!parsed.success)
         throw new ApiError(
-          'InvalidQuery',
+          'InvalidBody',
           'The body must be exactly {"invoiceId": "<1-40 letters, digits or ->"}',
         );
       if (!deps.requester)

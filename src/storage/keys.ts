@@ -63,8 +63,8 @@ export const customerPartition = (customerId: string) => `c_${keyPart(customerId
 export const customerPartitionOfKey = (customerKey: string) => `c_${customerKey}`;
 
 /**
- * A customer's parts (today a subscription's resources view; the Azure-plan parts to come) live in
- * the customer's own partition, in one of two slots: a run writes the slot the customer's view
+ * A customer's parts (one per subscription: its resources, or an Azure plan's meters, resources and
+ * Azure subscriptions) live in the customer's own partition, in one of two slots: a run writes the slot the customer's view
  * does not name, then flips the view to it (see docs/internals.md, "A customer flips as one").
  * `x_` sorts after `view~`, so neither the view range nor history's (`h_` … `view`) holds a part.
  */

@@ -331,14 +331,34 @@ export async function recordPoisonedMessage(
   return recorded ? 'recorded' : 'unchanged';
 }
 
+/** How often a refused update of the export record is read and tried again before the poll is left to it. */
+const RECORD_ATTEMPTS = 10;
+
 /**
  * When every blob is done or failed: the export moves to `merging` (once) and its merge is queued.
  * With `stalledAfterMs` (the poll timer), blobs still unrecorded after that long without progress
  * are recorded failed first, so an export never waits forever on a message that is gone.
+ *
+ * Workers finishing blobs at the same moment update the one export record on its ETag. One that
+ * read the record before another's update is refused; it reads the record and the blobs again and
+ * retries, so whichever worker sees the last blob recorded moves the export on. (Dropping the
+ * refused update instead left an export whose every blob was done in `processing` until the poll
+ * found it.)
  */
 async function completeIfDone(p: ExportPipeline, exportId: string, stalledAfterMs?: number): Promise<void> {
+  for (let attempt = 1; attempt <= RECORD_ATTEMPTS; attempt++) {
+    if ((await tryCompleteIfDone(p, exportId, stalledAfterMs)) !== 'refused') return;
+  }
+  p.logger.warn('usage export record kept changing under its workers; the poll moves it on', { exportId });
+}
+
+async function tryCompleteIfDone(
+  p: ExportPipeline,
+  exportId: string,
+  stalledAfterMs?: number,
+): Promise<'saved' | 'unchanged' | 'refused'> {
   let found = await p.store.getExport(exportId);
-  if (!found || found.record.state !== 'processing') return;
+  if (!found || found.record.state !== 'processing') return 'unchanged';
   let progress = await p.store.blobProgress(exportId);
   const blobCount = found.record.blobCount ?? 0;
   const stalled =
@@ -362,19 +382,19 @@ async function completeIfDone(p: ExportPipeline, exportId: string, stalledAfterM
   }
   const { record, etag } = found;
   if (progress.done + progress.failed.length < blobCount) {
-    if (progress.done !== record.blobsDone || progress.linesRead !== record.linesRead)
-      await p.store.saveExport(
-        {
-          ...record,
-          blobsDone: progress.done,
-          linesRead: progress.linesRead,
-          linesRejected: progress.linesRejected,
-          failedBlobs: progress.failed,
-          updatedAt: p.now().toISOString(),
-        },
-        etag,
-      );
-    return;
+    if (progress.done === record.blobsDone && progress.linesRead === record.linesRead) return 'unchanged';
+    const saved = await p.store.saveExport(
+      {
+        ...record,
+        blobsDone: progress.done,
+        linesRead: progress.linesRead,
+        linesRejected: progress.linesRejected,
+        failedBlobs: progress.failed,
+        updatedAt: p.now().toISOString(),
+      },
+      etag,
+    );
+    return saved ? 'saved' : 'refused';
   }
   const moved = await p.store.saveExport(
     {
@@ -388,7 +408,9 @@ async function completeIfDone(p: ExportPipeline, exportId: string, stalledAfterM
     },
     etag,
   );
-  if (moved) await p.queue.send({ kind: 'merge', exportId });
+  if (!moved) return 'refused';
+  await p.queue.send({ kind: 'merge', exportId });
+  return 'saved';
 }
 
 /**

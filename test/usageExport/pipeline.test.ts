@@ -209,6 +209,52 @@ test('when a worker dies mid-blob (body cut, or after its rows were written but 
   await expectSumsExact(r, currentExportAsOf());
 });
 
+test('when the last blobs finish at the same moment, then the export still moves to its merge (a refused record update is tried again)', async () => {
+  const r = await rig();
+  const [started] = await startScheduledExports(r.pipeline);
+  const blobs = (await pollUntilQueued(r, started.exportId)).filter(
+    (m) => m.exportId === started.exportId && m.kind === 'blob',
+  );
+  expect(blobs).toHaveLength(3);
+  await processBlob(r.pipeline, blobs[0] as never, 1);
+  // Two workers, X (blob 1) and Y (blob 2), both read the export record before either updates it.
+  // X saw blob 2 unfinished: its progress update lands first. Y saw every blob done: its move to
+  // `merging`, on the ETag both read, lands second and is refused.
+  const realSave = r.store.saveExport.bind(r.store);
+  const signal = () => {
+    let fire!: () => void;
+    const fired = new Promise<void>((resolve) => (fire = resolve));
+    return { fire, fired };
+  };
+  const progressWaiting = signal();
+  const mergingTried = signal();
+  const progressSaved = signal();
+  r.store.saveExport = async (next, etag) => {
+    if (next.state === 'processing') {
+      progressWaiting.fire();
+      await mergingTried.fired;
+      const saved = await realSave(next, etag);
+      progressSaved.fire();
+      return saved;
+    }
+    if (next.state === 'merging') {
+      mergingTried.fire();
+      await progressSaved.fired;
+    }
+    return realSave(next, etag);
+  };
+  const x = processBlob(r.pipeline, blobs[1] as never, 1);
+  await progressWaiting.fired;
+  const y = processBlob(r.pipeline, blobs[2] as never, 1);
+  expect(await Promise.all([x, y])).toEqual(['done', 'done']);
+  r.store.saveExport = realSave;
+  expect(await record(r, started.exportId)).toMatchObject({ state: 'merging', blobsDone: 3 });
+  const merge = await r.drain();
+  expect(merge).toEqual([{ kind: 'merge', exportId: started.exportId }]);
+  await work(r, merge);
+  expect(await record(r, started.exportId)).toMatchObject({ state: 'succeeded', blobsDone: 3 });
+});
+
 test('when a blob keeps failing, then on its last attempt it is recorded, the export ends partial naming it, and the rest is served', async () => {
   const failing = (name: string) => name.includes('part-00001');
   const client: UsageExportClient = {

@@ -159,3 +159,24 @@ export function procCpuSeconds(pid: number): number {
     return NaN;
   }
 }
+
+/** The machine's CPU counters so far (all cores, /proc/stat's first line): busy and total jiffies. */
+export function machineCpu(): { busy: number; total: number } {
+  try {
+    const [, ...fields] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
+    const n = fields.map(Number);
+    const total = n.reduce((s, x) => s + x, 0);
+    // idle and iowait are the 4th and 5th; steal (8th) is time another tenant had: not ours, not idle.
+    return { busy: total - n[3] - n[4], total };
+  } catch {
+    return { busy: NaN, total: NaN };
+  }
+}
+
+/** How many cores were busy on average between two machineCpu() readings (NaN without /proc). */
+export function coresBusy(
+  from: { busy: number; total: number },
+  to: { busy: number; total: number },
+): number {
+  return ((to.busy - from.busy) / (to.total - from.total)) * os.cpus().length;
+}

@@ -4,11 +4,13 @@ import { MAX_KEY_CHARS, InvalidKeyError } from './tableLimits';
 /**
  * Every PartitionKey and RowKey the adapter writes is built here (see docs/internals.md, "Data model").
  * Ids from Partner Center are GUIDs; they are lower-cased so lookups are case-insensitive, and any
- * character Table Storage forbids in keys (or '%') is percent-encoded so no id can break a key.
+ * character Table Storage forbids in keys (or '%') is percent-encoded so no id can break a key. A
+ * '.' is encoded too: a view's part rows are `{rowKey}.pNNN` (viewDocument.ts), so an id ending a
+ * view's RowKey must never end like one (a hostile `<id>.p001` would land on `<id>`'s part row).
  */
-// Table Storage forbids these in keys (and '%' is the escape character).
+// Table Storage forbids these in keys ('%' is the escape character, '.' starts a part suffix).
 // eslint-disable-next-line no-control-regex
-const KEY_UNSAFE = /[/\\#?%\u0000-\u001f\u007f-\u009f]/g;
+const KEY_UNSAFE = /[/\\#?%.\u0000-\u001f\u007f-\u009f]/g;
 
 export function keyPart(id: string): string {
   const encoded = id
@@ -64,8 +66,9 @@ export const customerPartitionOfKey = (customerKey: string) => `c_${customerKey}
 
 /**
  * A customer's parts (one per subscription: its resources, or an Azure plan's meters, resources and
- * Azure subscriptions) live in the customer's own partition, in one of two slots: a run writes the slot the customer's view
- * does not name, then flips the view to it (see docs/internals.md, "A customer flips as one").
+ * Azure subscriptions) live in the customer's own partition, in one of two slots: a run writes the
+ * slot the customer's view does not name, then flips the view to it (see docs/internals.md, "A
+ * customer flips as one").
  * `x_` sorts after `view~`, so neither the view range nor history's (`h_` … `view`) holds a part.
  */
 export type PartSlot = 'a' | 'b';

@@ -43,12 +43,11 @@ const blobKey = (blob: number) => String(blob).padStart(5, '0');
 const dailyPartition = (customerId: string) => `c_${keyPart(customerId)}`;
 const monthRow = (month: string) => `m_${month}`;
 /**
- * Dimensions in keys: a long tag key is shortened to a hash, so it never breaks a key, and a `.` is
- * percent-encoded (after keyPart, which encodes `%` itself), so a tag key such as `env.p001` can
- * never land on the part row `….p001` of the view of `tag:env`.
+ * Dimensions in keys, encoded like ids (keyPart: so `tag:env.p001` never lands on a part row of
+ * `tag:env`'s view); a long tag key is shortened to a hash, so it never breaks a key.
  */
 function dimensionKey(dimension: string): string {
-  return keyPart(dimension.length > 200 ? `tag:#${hash(dimension)}` : dimension).replace(/\./g, '%2e');
+  return keyPart(dimension.length > 200 ? `tag:#${hash(dimension)}` : dimension);
 }
 const hash = (text: string) => createHash('sha256').update(text).digest('base64url').slice(0, 16);
 const figuresRow = (month: string, slot: Slot, dimension: string) =>

@@ -67,6 +67,8 @@ test.each([
 
 test('when an id holds key-forbidden characters, then keyPart encodes them so the key is valid and distinct', () => {
   expect(keyPart('AB/C#d?e\\f%')).toBe('ab%2fc%23d%3fe%5cf%25');
+  // '.' too: a view's part rows are `{rowKey}.pNNN`, so no id may end its key like one.
+  expect(keyPart('C1.p001')).toBe('c1%2ep001');
   expect(keyPart('0F8FAD5B-D9CB-469F-A165-70867728950E')).toBe('0f8fad5b-d9cb-469f-a165-70867728950e');
 });
 

@@ -351,7 +351,7 @@ test('partner-wide rows never split a customer across transactions: a failed one
   expect(Object.fromEntries(written)).toEqual({ c1: 60 });
 });
 
-test('a tag key ending in ".p001" never lands on the part row of a large tag view: both read back whole', async () => {
+test('a tag key or a customer id ending in ".p001" never lands on the part row of a large view: all read back whole', async () => {
   const store = new TableUsageExportStore(testTables(), newTableMetrics());
   await store.ensureTables();
   const exportId = '20261114T000000000Z-00000005';
@@ -360,9 +360,16 @@ test('a tag key ending in ".p001" never lands on the part row of a large tag vie
   const value = (i: number) => `v${String(i).padStart(4, '0')}-${'x'.repeat(240)}`;
   const lines = Array.from({ length: 4000 }, (_, i) => line({ Tags: JSON.stringify({ env: value(i) }) }));
   lines.push(line({ Tags: '{"env.p001":"hostile"}', BillingPreTaxTotal: '5' }));
+  // A customer id is not checked to be a GUID: "<C1>.p001" would be the key of C1's staged part row.
+  const hostileCustomer = `${C1}.p001`;
+  lines.push(line({ CustomerId: hostileCustomer, BillingPreTaxTotal: '7' }));
   await stageBlob(store, exportId, 0, lines);
-  const [customer] = await store.customersAfter(exportId, undefined, 10);
-  await store.mergeCustomer(record(exportId), customer.customerKey, [0], new Date());
+  const customers = await store.customersAfter(exportId, undefined, 10);
+  expect(customers).toHaveLength(2);
+  for (const customer of customers)
+    await store.mergeCustomer(record(exportId), customer.customerKey, [0], new Date());
+  const other = await store.readCustomer(hostileCustomer, 'total', '2026-11', '2026-11');
+  expect(other.entries.map((e) => e.billingTotal)).toEqual(['7']);
   const env = await store.readCustomer(C1, 'tag:env', '2026-11', '2026-11');
   const tagged = env.entries.filter((e) => e.value !== '');
   expect(tagged).toHaveLength(4000);

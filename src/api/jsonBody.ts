@@ -2,7 +2,7 @@ import type { HttpRequest } from '@azure/functions';
 import { ApiError } from './errors';
 
 /** The largest request body a route reads (both of them take a one-field JSON object). */
-export const MAX_BODY_CHARS = 1024;
+const MAX_BODY_CHARS = 1024;
 
 /**
  * A request's JSON object body, strictly: `Content-Type: application/json` (else 415), at most

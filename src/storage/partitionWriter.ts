@@ -128,6 +128,18 @@ export class PartitionBatch {
     }
   }
 
+  /**
+   * Adds actions that belong together so they land in one transaction: what is pending is sent
+   * first when they do not fit beside it. A group larger than one transaction is split as `add`
+   * splits it.
+   */
+  async addTogether(actions: readonly TransactionAction[]): Promise<void> {
+    for (const action of actions) checkAction(action);
+    if (!this.fits(actions)) await this.send();
+    if (!this.fits(actions)) return this.add(actions);
+    for (const action of actions) this.push(action);
+  }
+
   /** Whether `actions` still fit in the pending transaction. */
   fits(actions: readonly TransactionAction[]): boolean {
     const bytes = actions.reduce((sum, a) => sum + sizeOf(a), 0);

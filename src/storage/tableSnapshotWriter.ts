@@ -327,8 +327,7 @@ export class TableSnapshotWriter implements SnapshotWriter {
       throw new EntityTooLargeError(
         `${partitionKey}: the view needs ${atomic.length} entities / ${atomicBytes} bytes, over one transaction's limits`,
       );
-    if (!write.batch.fits(atomic)) await write.batch.send();
-    for (const action of atomic) write.batch.push(action);
+    await write.batch.addTogether(atomic);
     let next = 0;
     while (next < subscriptionHistory.length && write.batch.fits([subscriptionHistory[next]]))
       write.batch.push(subscriptionHistory[next++]);

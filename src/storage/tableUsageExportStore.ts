@@ -11,7 +11,7 @@ import type {
 } from '../domain/dailyUsage';
 import { isConflict, isNotFound, isPreconditionFailed } from './errors';
 import { invertedTime, keyPart, runIdTime } from './keys';
-import { checkAction, PartitionBatch, writePartition, type TableMetrics } from './partitionWriter';
+import { PartitionBatch, writePartition, type TableMetrics } from './partitionWriter';
 import type { EntityLike } from './tableLimits';
 import type { TableClients } from './tableClients';
 import { readViewRows, viewEntities, viewRange } from './viewDocument';
@@ -543,15 +543,7 @@ export class TableUsageExportStore {
    */
   async writePartnerRows(groups: ReadonlyArray<readonly TransactionAction[]>): Promise<void> {
     const batch = new PartitionBatch(this.daily, this.metrics);
-    for (const group of groups) {
-      if (!batch.fits(group)) await batch.send();
-      if (batch.fits(group))
-        for (const action of group) {
-          checkAction(action);
-          batch.push(action);
-        }
-      else await batch.add(group);
-    }
+    for (const group of groups) await batch.addTogether(group);
     await batch.send();
   }
 

@@ -347,18 +347,19 @@ const RECORD_ATTEMPTS = 10;
  */
 async function completeIfDone(p: ExportPipeline, exportId: string, stalledAfterMs?: number): Promise<void> {
   for (let attempt = 1; attempt <= RECORD_ATTEMPTS; attempt++) {
-    if ((await tryCompleteIfDone(p, exportId, stalledAfterMs)) !== 'refused') return;
+    if (await tryCompleteIfDone(p, exportId, stalledAfterMs)) return;
   }
   p.logger.warn('usage export record kept changing under its workers; the poll moves it on', { exportId });
 }
 
+/** One read-decide-update of the export record; false when its conditional update was refused. */
 async function tryCompleteIfDone(
   p: ExportPipeline,
   exportId: string,
   stalledAfterMs?: number,
-): Promise<'saved' | 'unchanged' | 'refused'> {
+): Promise<boolean> {
   let found = await p.store.getExport(exportId);
-  if (!found || found.record.state !== 'processing') return 'unchanged';
+  if (!found || found.record.state !== 'processing') return true;
   let progress = await p.store.blobProgress(exportId);
   const blobCount = found.record.blobCount ?? 0;
   const stalled =
@@ -382,8 +383,8 @@ async function tryCompleteIfDone(
   }
   const { record, etag } = found;
   if (progress.done + progress.failed.length < blobCount) {
-    if (progress.done === record.blobsDone && progress.linesRead === record.linesRead) return 'unchanged';
-    const saved = await p.store.saveExport(
+    if (progress.done === record.blobsDone && progress.linesRead === record.linesRead) return true;
+    return p.store.saveExport(
       {
         ...record,
         blobsDone: progress.done,
@@ -394,7 +395,6 @@ async function tryCompleteIfDone(
       },
       etag,
     );
-    return saved ? 'saved' : 'refused';
   }
   const moved = await p.store.saveExport(
     {
@@ -408,9 +408,8 @@ async function tryCompleteIfDone(
     },
     etag,
   );
-  if (!moved) return 'refused';
-  await p.queue.send({ kind: 'merge', exportId });
-  return 'saved';
+  if (moved) await p.queue.send({ kind: 'merge', exportId });
+  return moved;
 }
 
 /**
